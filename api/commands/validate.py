@@ -1,0 +1,101 @@
+"""``respmap validate``: load a dataset and report every finding.
+
+Exit 0 when there are no errors (warnings are fine), 1 when there are, 2 for a
+usage error. ``--fix`` repairs invalid geometries with make_valid and writes
+the repaired layers beside the originals as ``<name>.fixed.geojson`` (never
+over them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import defaultdict
+from pathlib import Path
+
+from api.commands.common import add_json_flag, dataset_path, print_json, write_atomically
+from geo import Dataset, load_dataset
+from geo.findings import LEVELS
+
+ORDER = 10
+# Human output shows this many findings per (file, code); JSON shows all.
+SHOWN_PER_CODE = 8
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "validate", parents=[common], help="check a dataset and list its problems",
+        description="Load, validate and join a dataset; list findings grouped by file.",
+    )
+    add_json_flag(parser)
+    parser.add_argument("--fix", action="store_true", help="repair invalid geometries (make_valid) and write <file>.fixed.geojson copies")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    ds = load_dataset(dataset_path(args), fix=args.fix)
+    written = _write_fixed(ds) if args.fix else []
+    if args.json:
+        print_json(
+            {
+                "ok": ds.ok,
+                "dataset": ds.name,
+                "path": str(ds.path),
+                "layers": {layer_id: {"features": count} for layer_id, count in ds.feature_counts().items()},
+                "zones": len(ds.duty_zones),
+                "counts": {level: sum(1 for f in ds.findings if f.level == level) for level in LEVELS},
+                "findings": [f.to_dict() for f in ds.findings],
+                "fixed_files": [str(p) for p in written],
+            }
+        )
+    else:
+        _print_human(ds, written)
+    return 0 if ds.ok else 1
+
+
+def _print_human(ds: Dataset, written: list[Path]) -> None:
+    lang = ds.lang
+    print(f"{ds.name}  ({ds.path})")
+    if ds.catalog is not None:
+        for spec in ds.catalog.layers:
+            count = ds.feature_counts().get(spec.id)
+            shown = "not loaded" if count is None else f"{count} features"
+            print(f"  {spec.title_in(lang)} [{spec.id}]: {shown}")
+        print(f"  units: {len(ds.units)}, standards: {len(ds.standards)}, assignments: {len(ds.assignments)}, duty zones: {len(ds.duty_zones)}")
+    by_file: dict[str, list] = defaultdict(list)
+    for finding in ds.findings:
+        by_file[finding.file or "(dataset)"].append(finding)
+    for file_name, items in by_file.items():
+        print(f"\n{file_name}")
+        per_code: dict[tuple[str, str], int] = defaultdict(int)
+        for finding in sorted(items, key=lambda f: LEVELS.index(f.level)):
+            key = (finding.level, finding.code)
+            per_code[key] += 1
+            if per_code[key] <= SHOWN_PER_CODE:
+                print(f"  {finding.level:7} {finding.code}: {finding.message}")
+        for (level, code), count in per_code.items():
+            if count > SHOWN_PER_CODE:
+                print(f"  {level:7} {code}: ... and {count - SHOWN_PER_CODE} more (see --json)")
+    counts = {level: sum(1 for f in ds.findings if f.level == level) for level in LEVELS}
+    print(f"\n{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
+    for path in written:
+        print(f"repaired copy written: {path}")
+    print("OK" if ds.ok else "FAILED: fix the errors above")
+
+
+def _write_fixed(ds: Dataset) -> list[Path]:
+    """Write repaired layers beside the originals; the originals stay untouched."""
+    written: list[Path] = []
+    repaired_files = {f.file for f in ds.findings if f.code == "geometry_repaired"}
+    if ds.catalog is None:
+        return written
+    for spec in ds.catalog.layers:
+        if spec.file not in repaired_files or spec.id not in ds.layers:
+            continue
+        layer = ds.layers[spec.id]
+        target = ds.path / (Path(spec.file).stem + ".fixed.geojson")
+        keep = [c for c in layer.columns if c not in ("geometry",) and not c.startswith("__")]
+        text = layer[keep + ["geometry"]].to_json(drop_id=True, ensure_ascii=False)
+        write_atomically(target, lambda tmp, text=text: tmp.write_text(json.dumps(json.loads(text), ensure_ascii=False), encoding="utf-8"))
+        written.append(target)
+    return written
