@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+import shapely.geometry
 
 from geo.catalog import LayerSpec
 from geo.findings import Findings
@@ -44,16 +45,24 @@ def check_size(path: Path, max_file_mb: float, findings: Findings, label: str) -
 
     Checked before reading, so a 5 GB file never reaches memory.
     """
-    size_mb = os.path.getsize(path) / 1e6
-    if size_mb > max_file_mb:
+    size_bytes = os.path.getsize(path)
+    if size_bytes > max_file_mb * 1e6:
         findings.error(
             "file_too_large",
-            f"{label} is {size_mb:,.1f} MB, over the limit of {max_file_mb:,.0f} MB "
+            f"{label} is {_size_text(size_bytes)}, over the limit of {_size_text(max_file_mb * 1e6)} "
             "(raise max_file_mb in catalog.toml [dataset] or RESPMAP_MAX_FILE_MB if it is meant to be this big)",
             file=label,
         )
         return False
     return True
+
+
+def _size_text(size_bytes: float) -> str:
+    if size_bytes >= 1e6:
+        return f"{size_bytes / 1e6:,.1f} MB"
+    if size_bytes >= 1e3:
+        return f"{size_bytes / 1e3:,.1f} kB"
+    return f"{size_bytes:,.0f} bytes"
 
 
 def read_layer_file(root: Path, spec: LayerSpec, max_file_mb: float, findings: Findings) -> LayerFile | None:
@@ -167,6 +176,13 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
             np.array([g for g in geometries if g is not None], dtype=object), on_invalid="ignore"
         )
     for index in np.flatnonzero(present & pd.isna(parsed)):
+        # GEOS's JSON reader refuses NaN; shapely's own reader takes it, so
+        # such a feature is reported precisely (coords_invalid) further on.
+        try:
+            parsed[index] = shapely.geometry.shape(features[index]["geometry"])
+            continue
+        except Exception:  # noqa: BLE001 - any failure means unreadable, reported below
+            pass
         reason = _geometry_parse_error(geometries[index])
         record = records[index]
         findings.error(

@@ -134,7 +134,7 @@ def typed_assignments(
         feature_id, unit_id = record.feature_id, record.unit_id
 
         def report(code: str, message: str, field: str, level: str = "error", fid: str = feature_id) -> None:
-            findings.add(level, code, f"{where}: {message}", file=file_name, feature_id=fid, field=field)  # type: ignore[arg-type]
+            findings.add(level, code, f"{where} ({feature_id[:60]}): {message}", file=file_name, feature_id=fid, field=field)  # type: ignore[arg-type]
 
         refs = index.get(feature_id, [])
         if record.layer:
@@ -220,6 +220,13 @@ def _stretch_numbers(from_text: str, to_text: str) -> tuple[float | None, float 
     return one(from_text), one(to_text)
 
 
+def _days(dates: pd.Series, missing: int) -> np.ndarray:
+    """Dates as day numbers, open ends (NaT) as a far past or future."""
+    values = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]").astype("int64").astype(float)
+    values[pd.isna(dates).to_numpy()] = missing
+    return values
+
+
 def _report_overlapping_claims(
     typed: pd.DataFrame, layers_metric: dict[str, gpd.GeoSeries], file_name: str, findings: Findings
 ) -> None:
@@ -236,8 +243,8 @@ def _report_overlapping_claims(
         length_m = float(shapely.length(layers_metric[layer_id].iat[int(group["position"].iat[0])]))
         starts = group["from_m"].fillna(0.0).to_numpy()
         ends = group["to_m"].fillna(length_m if length_m > 0 else np.inf).to_numpy()
-        t0 = group["valid_from"].fillna(pd.Timestamp.min).to_numpy()
-        t1 = group["valid_until"].fillna(pd.Timestamp.max).to_numpy()
+        t0 = _days(group["valid_from"], missing=-(10**9))
+        t1 = _days(group["valid_until"], missing=10**9)
         for i in range(len(group)):
             for j in range(i + 1, len(group)):
                 overlap_m = min(ends[i], ends[j]) - max(starts[i], starts[j])
