@@ -1,0 +1,156 @@
+"""Loading and joining: the Dataset and its duty zones, on data with known answers."""
+
+from __future__ import annotations
+
+import math
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyogrio
+import pytest
+import shapely
+
+from geo import Dataset, load_dataset
+
+DATA = Path(__file__).resolve().parents[1] / "data"
+
+
+def _zone(ds: Dataset, feature_id: str, unit_id: str) -> pd.Series:
+    zones = ds.duty_zones
+    rows = zones[(zones["feature_id"] == feature_id) & (zones["unit_id"] == unit_id)]
+    assert len(rows) == 1, rows
+    return rows.iloc[0]
+
+
+def test_mini_loads_clean(mini_ds: Dataset) -> None:
+    # the mini dataset's only findings are its two planted warnings
+    assert mini_ds.ok
+    assert sorted(f.code for f in mini_ds.findings) == ["feature_unheld", "unit_unused"]
+    assert mini_ds.feature_counts() == {"districts": 2, "compounds": 3, "streets": 2}
+
+
+def test_stretch_lengths_and_areas_are_exact(mini_ds: Dataset) -> None:
+    # S1 is 1200 m, 5 m wide: U1 holds 0-400 m (2000 m²), U2 400-1000 m (3000 m²)
+    first, second = _zone(mini_ds, "S1", "U1"), _zone(mini_ds, "S1", "U2")
+    assert (first["from_m"], first["to_m"], first["length_m"], first["area_m2"]) == (0, 400, 400, 2000)
+    assert (second["from_m"], second["to_m"], second["length_m"], second["area_m2"]) == (400, 1000, 600, 3000)
+    assert first["role"] == second["role"] == "lead"
+    assert _zone(mini_ds, "S1", "U3")["role"] == "supervisor"
+
+
+def test_stretch_zone_has_flat_cut_and_round_end(mini_ds: Dataset) -> None:
+    # 0-400 m of a straight street, tolerance 15 m: a 400 x 30 m box plus a half disc at the street's start
+    zone = _zone(mini_ds, "S1", "U1")["zone_metric"]
+    expected = 400 * 30 + math.pi * 15**2 / 2
+    assert zone.area == pytest.approx(expected, rel=2e-3)
+    # the flat cut at 400 m: a point at 401 m along is outside, one at 399 m inside
+    assert not zone.covers(shapely.Point(600401, 3618800))
+    assert zone.covers(shapely.Point(600399, 3618800))
+
+
+def test_polygon_area_in_metres(mini_ds: Dataset) -> None:
+    # C1 is a 10 m square; C3 a 100 m square
+    assert _zone(mini_ds, "C1", "U1")["area_m2"] == pytest.approx(100)
+    assert _zone(mini_ds, "C3", "")["area_m2"] == pytest.approx(10_000)
+
+
+def test_zone_geometry_is_wgs84_and_metric(mini_ds: Dataset) -> None:
+    zones = mini_ds.duty_zones
+    assert zones.crs.to_epsg() == 4326
+    assert zones["zone_metric"].crs.to_epsg() == 4545
+    minx, miny, maxx, maxy = zones.total_bounds
+    assert 108.9 < minx < maxx < 109.2 and 32.6 < miny < maxy < 32.8
+
+
+def test_districts_and_fallback_units(mini_ds: Dataset) -> None:
+    assert list(mini_ds.frame["fallback_unit"]) == ["HQ1", "HQ2"]
+    assert _zone(mini_ds, "C3", "")["district_id"] == "D2"
+    assert _zone(mini_ds, "C1", "U1")["district_id"] == "D1"
+
+
+@pytest.mark.parametrize(
+    ("date", "unit"),
+    [
+        ("2025-12-31", "U1"),  # last day of the old unit
+        ("2026-01-01", "U3"),  # first day of the new one
+    ],
+)
+def test_change_of_unit_over_time(mini_ds: Dataset, date: str, unit: str) -> None:
+    zones = mini_ds.zones_on(date)
+    assert list(zones.loc[zones["feature_id"] == "S2", "unit_id"]) == [unit]
+
+
+def test_expired_assignment_leaves_feature_unheld_not_gone(tmp_path: Path) -> None:
+    # if S2's last holder's term ends, S2 must show as unheld, not vanish
+    folder = tmp_path / "mini"
+    shutil.copytree(DATA / "mini", folder)
+    text = (folder / "assignments.csv").read_text(encoding="utf-8").replace("S2,U3,lead,,,2026-01-01,", "S2,U3,lead,,,2026-01-01,2026-02-01")
+    (folder / "assignments.csv").write_text(text, encoding="utf-8")
+    zones = load_dataset(folder).zones_on("2026-06-01")
+    s2 = zones[zones["feature_id"] == "S2"]
+    assert list(s2["unit_id"]) == [""]
+    assert s2["length_m"].item() == pytest.approx(500)
+
+
+def test_foreign_dataset_needs_only_a_catalog() -> None:
+    # a US-style sweeping file: NAD83 crs member, clockwise rings, numeric ids, unit in "District"
+    ds = load_dataset(DATA / "foreign_sweeping")
+    assert ds.ok
+    codes = {f.code for f in ds.findings}
+    assert {"crs_member", "ring_orientation"} <= codes
+    assert sorted(ds.units["unit_id"]) == ["North Sweeping District", "South Sweeping District", "West Sweeping District"]
+    zones = ds.duty_zones
+    assert list(zones.sort_values("feature_id")["feature_id"]) == [str(i) for i in range(101, 107)]
+    assert set(zones["unit_id"]) == set(ds.units["unit_id"])
+    # the route with a hole keeps it, and every outer ring is now counter-clockwise
+    with_hole = zones.loc[zones["feature_id"] == "105", "geometry"].item()
+    assert len(with_hole.interiors) == 1
+    assert all(shapely.is_ccw(g.exterior) for g in zones.geometry)
+    # a metric CRS is chosen for it (UTM zone 16N at Chicago's longitude)
+    assert ds.metric_crs.to_epsg() == 32616
+
+
+def test_gcj02_dataset_is_converted_to_wgs84(tmp_path: Path) -> None:
+    # the same streets digitised on a Chinese map app (GCJ-02) must land back on the WGS-84 originals
+    from geo.datums import wgs84_to_gcj02
+
+    folder = tmp_path / "gcj"
+    shutil.copytree(DATA / "mini_wgs84", folder)
+    base = load_dataset(folder)
+    layer = base.layers["streets"][["feature_id", "name", "grade", "width_m", "geometry"]].rename(columns={"feature_id": "id"})
+    shifted = layer.copy()
+    shifted["geometry"] = shapely.transform(
+        layer.geometry.values, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
+    )
+    shifted.to_file(folder / "streets.geojson", driver="GeoJSON")
+    catalog = (folder / "catalog.toml").read_text(encoding="utf-8").replace('lang = "zh"', 'lang = "zh"\ndatum = "gcj02"')
+    (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
+    converted = load_dataset(folder)
+    offsets = converted.layers["streets"].to_crs(4545).distance(base.layers["streets"].to_crs(4545))
+    assert offsets.max() < 0.5
+
+
+def test_geopackage_and_zipped_shapefile_layers(tmp_path: Path) -> None:
+    # layers may be GeoPackage or zipped Shapefile: the same dataset, the same zones
+    folder = tmp_path / "ogr"
+    shutil.copytree(DATA / "mini_wgs84", folder)
+    base = load_dataset(folder)
+    catalog = (folder / "catalog.toml").read_text(encoding="utf-8")
+    layer = base.layers["compounds"][["feature_id", "name", "grade", "geometry"]].rename(columns={"feature_id": "id"})
+    pyogrio.write_dataframe(layer, folder / "compounds.gpkg")
+    streets = base.layers["streets"][["feature_id", "name", "grade", "width_m", "geometry"]].rename(columns={"feature_id": "id"})
+    shp_dir = tmp_path / "shp"
+    shp_dir.mkdir()
+    pyogrio.write_dataframe(streets, shp_dir / "streets.shp", encoding="UTF-8")
+    shutil.make_archive(str(folder / "streets"), "zip", shp_dir)
+    catalog = catalog.replace('file = "compounds.geojson"', 'file = "compounds.gpkg"').replace('file = "streets.geojson"', 'file = "streets.zip"')
+    (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
+    other = load_dataset(folder)
+    assert other.ok, [f.message for f in other.findings if f.level == "error"]
+    columns = ["zone_id", "unit_id", "role", "from_m", "to_m", "name"]
+    pd.testing.assert_frame_equal(
+        other.duty_zones[columns].reset_index(drop=True), base.duty_zones[columns].reset_index(drop=True)
+    )
+    assert np.allclose(other.duty_zones["area_m2"], base.duty_zones["area_m2"], rtol=1e-6, equal_nan=True)
