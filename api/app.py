@@ -1,0 +1,88 @@
+"""The FastAPI application: wiring only.
+
+``create_app(settings)`` builds the app: error handlers (:mod:`api.errors`),
+body-size limit and CORS middleware, every router found in :mod:`api.routes`,
+the corrected OpenAPI document (:mod:`api.openapi`), and a lifespan that loads
+the dataset into ``app.state.datasets`` (:mod:`api.state`). ``respmap serve``
+runs :func:`app_from_environment` under uvicorn.
+
+    uvicorn --factory api.app:app_from_environment
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.middleware.cors import CORSMiddleware
+
+from api.errors import install_error_handlers
+from api.middleware import BodyLimitMiddleware
+from api.openapi import install_openapi
+from api.responses import JSONAnswer
+from api.routes import discover_routers
+from api.settings import Settings
+from api.state import DatasetHolder
+from geo import Dataset, __version__
+
+DESCRIPTION = """\
+Who is responsible for keeping each piece of the city clean.
+
+* **Lookup**: `GET /lookup?lon&lat&crs` for one point (GPS WGS-84, GCJ-02, BD-09 or any EPSG code),
+  `POST /lookup` for a batch, `POST /lookup/csv` for a CSV file.
+* **Units, districts, standards, search** by name (Chinese substrings work).
+* **Coverage**: gaps, conflicts and places nobody holds, as GeoJSON.
+* **OGC API - Features** at `/ogc`: `ogrinfo OAPIF:http://host/ogc`, or QGIS' "WFS / OGC API - Features" source.
+
+Every error answers `{"error": code, "message": ..., "details": ...}`.
+"""
+
+
+def create_app(settings: Settings | None = None, *, dataset: Dataset | None = None) -> FastAPI:
+    """Build the app; ``dataset`` skips loading (tests share an already loaded one)."""
+    settings = settings or Settings()
+    holder = DatasetHolder(settings, dataset)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await holder.start()
+        try:
+            yield
+        finally:
+            await holder.stop()
+
+    app = FastAPI(
+        title="respmap",
+        version=__version__,
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        docs_url="/docs",
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        default_response_class=JSONAnswer,
+        # "/units/x/" is a 404, not a redirect: ids never end in a slash.
+        redirect_slashes=False,
+    )
+    app.state.settings = settings
+    app.state.datasets = holder
+    install_error_handlers(app)
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+        )
+    app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.body_limit_bytes)
+    discovered = discover_routers()
+    for _, router in discovered.routers:
+        app.include_router(router)
+    app.state.route_modules_failed = discovered.failed
+    install_openapi(app)
+    return app
+
+
+def app_from_environment() -> FastAPI:
+    """The app configured from ``RESPMAP_*`` variables (uvicorn's factory for ``respmap serve``)."""
+    return create_app(Settings())

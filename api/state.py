@@ -1,0 +1,244 @@
+"""The one Dataset a server answers from, and its atomic replacement on reload.
+
+A request reads :attr:`DatasetHolder.current` once (through the
+``current_dataset`` dependency) and keeps that reference to the end, so it
+answers wholly from one snapshot even if a reload lands meanwhile. A reload
+builds the new Dataset completely off the event loop (load, validate, then
+:func:`warm_up`: the lookup index and the caches the routes register), and
+only then swaps a single attribute: no request ever sees a half-built dataset,
+and a dataset with errors is refused while the old one keeps serving.
+
+Several workers (``respmap serve --workers N``) are separate processes, each
+with its own holder. When ``Settings.reload_signal_file`` is set (``serve``
+sets it), a successful reload bumps a generation number in that file and every
+other worker, polling it every ``reload_poll_s`` seconds (one ``stat`` call),
+reloads from the same folder on its own. Until they have, workers may answer
+from different snapshots for about a second; /healthz shows each one's hash.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import json
+import logging
+import os
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio.to_thread
+
+from api.errors import DatasetUnavailableError, ReloadRefusedError
+from api.settings import Settings
+from geo import Dataset, load_dataset
+
+log = logging.getLogger("respmap.api")
+
+# Findings returned with a refused reload, at most (errors first).
+MAX_FINDINGS_SHOWN = 1000
+
+WarmUp = Callable[[Dataset], None]
+_WARM_UPS: list[tuple[str, WarmUp]] = []
+
+
+def warm_up_step(name: str) -> Callable[[WarmUp], WarmUp]:
+    """Register a cache a route module wants built before a Dataset starts serving.
+
+    The step runs in a worker thread on every new Dataset (startup and
+    reload), so the first request after a swap is as fast as any other.
+    """
+
+    def register(step: WarmUp) -> WarmUp:
+        for position, (existing, _) in enumerate(_WARM_UPS):
+            if existing == name:  # a re-imported module replaces its step
+                _WARM_UPS[position] = (name, step)
+                return step
+        _WARM_UPS.append((name, step))
+        return step
+
+    return register
+
+
+def warm_up(ds: Dataset) -> None:
+    """Build the lookup index and every registered cache of ``ds`` (blocking)."""
+    ds.zones_on(None)
+    _warm_lookup(ds)
+    for _, step in _WARM_UPS:
+        step(ds)
+
+
+def _warm_lookup(ds: Dataset) -> None:
+    """Answer one single and one batch lookup at the centre of the data: builds the index."""
+    if not ds.layers:
+        return
+    frame = ds.frame if ds.frame is not None and len(ds.frame) else next(iter(ds.layers.values()))
+    if not len(frame):
+        return
+    min_x, min_y, max_x, max_y = frame.total_bounds
+    lon, lat = (min_x + max_x) / 2, (min_y + max_y) / 2
+    ds.lookup(lon, lat)
+    ds.lookup_many([lon], [lat])
+
+
+def build_dataset(path: Path) -> Dataset:
+    """Load and validate ``path``; warm it up only when it has no errors (blocking)."""
+    ds = load_dataset(path)
+    if ds.ok and ds.catalog is not None:
+        warm_up(ds)
+    return ds
+
+
+@dataclass(frozen=True, slots=True)
+class ReloadOutcome:
+    """What a successful reload changed."""
+
+    previous_hash: str
+    content_hash: str
+    generation: int
+    dataset: Dataset
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "reloaded": True,
+            "changed": self.previous_hash != self.content_hash,
+            "previous_hash": self.previous_hash,
+            "content_hash": self.content_hash,
+            "generation": self.generation,
+            "loaded_at": self.dataset.loaded_at.isoformat(),
+            "feature_counts": self.dataset.feature_counts(),
+            "warnings": sum(1 for f in self.dataset.findings if f.level == "warning"),
+        }
+
+
+class DatasetHolder:
+    """Holds the serving Dataset; swaps it atomically on reload."""
+
+    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+        self.settings = settings
+        self._dataset = dataset
+        self.generation = 0
+        # Made in start(): an asyncio lock belongs to the loop that first uses it.
+        self._reload_lock: asyncio.Lock | None = None
+        self._seen_signal = 0
+        self._signal_stat: tuple[int, int] | None = None
+        self._watcher: asyncio.Task[None] | None = None
+
+    @property
+    def current(self) -> Dataset:
+        """The serving snapshot; read it once per request and keep the reference."""
+        ds = self._dataset
+        if ds is None:
+            raise DatasetUnavailableError("no dataset is loaded yet")
+        return ds
+
+    # -- life cycle ---------------------------------------------------------------
+    async def start(self) -> None:
+        """Load (unless given one) and warm the dataset; start watching the signal file."""
+        self._reload_lock = asyncio.Lock()
+        if self._dataset is None:
+            ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset)
+            if not ds.ok or ds.catalog is None:
+                raise RuntimeError(_refusal_message(ds, None))
+            self._dataset = ds
+        else:
+            await anyio.to_thread.run_sync(warm_up, self._dataset)
+        if self.settings.reload_signal_file is not None:
+            self._seen_signal = read_signal(self.settings.reload_signal_file)
+            self._watcher = asyncio.create_task(self._watch_signal(), name="respmap-reload-signal")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+            self._watcher = None
+
+    # -- reload -------------------------------------------------------------------
+    async def reload(self, *, announce: bool = True) -> ReloadOutcome:
+        """Load the dataset folder again and swap it in, or raise ReloadRefusedError.
+
+        Reloads are serialised; the build runs in a worker thread so the event
+        loop keeps answering from the old snapshot meanwhile.
+        """
+        if self._reload_lock is None:
+            self._reload_lock = asyncio.Lock()
+        async with self._reload_lock:
+            previous = self.current
+            ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset)
+            if not ds.ok or ds.catalog is None:
+                errors = [f for f in ds.findings if f.level == "error"]
+                others = [f for f in ds.findings if f.level != "error"]
+                raise ReloadRefusedError(
+                    _refusal_message(ds, previous),
+                    {
+                        "serving": previous.content_hash,
+                        "errors": len(errors),
+                        "findings": [f.to_dict() for f in (errors + others)[:MAX_FINDINGS_SHOWN]],
+                    },
+                )
+            self._dataset = ds  # the swap: one reference, atomic for every reader
+            self.generation += 1
+            if announce and self.settings.reload_signal_file is not None:
+                self._seen_signal = bump_signal(self.settings.reload_signal_file, ds.content_hash)
+            log.info("dataset reloaded: %s -> %s", previous.content_hash, ds.content_hash)
+            return ReloadOutcome(previous.content_hash, ds.content_hash, self.generation, ds)
+
+    async def _watch_signal(self) -> None:
+        """Reload when another worker announces a new generation in the signal file."""
+        path = self.settings.reload_signal_file
+        assert path is not None
+        while True:
+            await asyncio.sleep(self.settings.reload_poll_s)
+            try:
+                stat = os.stat(path)
+            except OSError:
+                continue
+            key = (stat.st_mtime_ns, stat.st_size)
+            if key == self._signal_stat:
+                continue
+            self._signal_stat = key
+            generation = read_signal(path)
+            if generation <= self._seen_signal:
+                continue
+            self._seen_signal = generation
+            try:
+                await self.reload(announce=False)
+            except ReloadRefusedError as exc:
+                log.error("reload announced by another worker refused here: %s", exc.message)
+            except Exception:  # keep watching: the old dataset still serves
+                log.exception("reload announced by another worker failed")
+
+
+def _refusal_message(ds: Dataset, previous: Dataset | None) -> str:
+    errors = [f for f in ds.findings if f.level == "error"]
+    first = "; ".join(f.message for f in errors[:3])
+    keeps = f"; the previous dataset ({previous.content_hash}) keeps serving" if previous is not None else ""
+    return f"the dataset in {ds.path} has {len(errors)} error(s): {first}{keeps}"
+
+
+def read_signal(path: Path) -> int:
+    """The generation written in the signal file, 0 when absent or unreadable."""
+    try:
+        return int(json.loads(Path(path).read_text(encoding="utf-8")).get("generation", 0))
+    except (OSError, ValueError, AttributeError, TypeError):
+        return 0
+
+
+def bump_signal(path: Path, content_hash: str) -> int:
+    """Write generation + 1 to the signal file atomically; return the new generation."""
+    path = Path(path)
+    generation = read_signal(path) + 1
+    payload = {
+        "generation": generation,
+        "content_hash": content_hash,
+        "pid": os.getpid(),
+        "at": dt.datetime.now(dt.UTC).isoformat(),
+    }
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        json.dump(payload, stream)
+    os.replace(temporary, path)
+    return generation
