@@ -92,7 +92,7 @@ class CoverageReport:
         """Plain JSON-ready data (no NaN: null), as printed by ``respmap coverage --json``."""
         units = self.units.set_index("unit_id", drop=False)
         districts = self.districts.set_index("district_id", drop=False)
-        return _plain(
+        return json_value(
             {
                 "date": self.date.isoformat(),
                 "sliver_m2": self.sliver_m2,
@@ -126,6 +126,20 @@ class CoverageReport:
         )
 
 
+def to_geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
+    """A report GeoDataFrame as a GeoJSON FeatureCollection dict (WGS-84; lists kept, NaN as null)."""
+    columns = [c for c in frame.columns if c != "geometry"]
+    features = [
+        {
+            "type": "Feature",
+            "properties": {c: json_value(v) for c, v in zip(columns, row, strict=True)},
+            "geometry": None if geometry is None or geometry.is_empty else geometry.__geo_interface__,
+        }
+        for row, geometry in zip(frame[columns].itertuples(index=False), frame.geometry, strict=True)
+    ]
+    return {"type": "FeatureCollection", "features": features}
+
+
 def _summary(frame: pd.DataFrame) -> dict[str, Any]:
     area = float(frame["area_m2"].sum()) if len(frame) else 0.0
     return {"count": len(frame), "area_m2": area, "items": _records(frame)}
@@ -134,17 +148,17 @@ def _summary(frame: pd.DataFrame) -> dict[str, Any]:
 def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     columns = [c for c in frame.columns if c != "geometry"]
     return [
-        {column: _plain(value) for column, value in zip(columns, row, strict=True)}
+        {column: json_value(value) for column, value in zip(columns, row, strict=True)}
         for row in frame[columns].itertuples(index=False)
     ]
 
 
-def _plain(value: Any) -> Any:
+def json_value(value: Any) -> Any:
     """A JSON value: numpy scalars unwrapped, NaN and NaT as None, sequences as lists."""
     if isinstance(value, (list, tuple, np.ndarray)):
-        return [_plain(v) for v in value]
+        return [json_value(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): json_value(v) for k, v in value.items()}
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     if isinstance(value, (int, np.integer)):
