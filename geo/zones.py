@@ -189,7 +189,10 @@ def typed_assignments(
                     "to_m",
                 )
                 continue
-            to_m = min(to_m, length_m)
+            # Stretches measured elsewhere (other software, rounding) end a few
+            # centimetres short of or past the line: snap them to its end.
+            if to_m >= length_m - STRETCH_SLACK_M:
+                to_m = length_m
         rows.append(
             {
                 "layer": ref.layer, "position": ref.position, "feature_id": feature_id, "unit_id": unit_id,
