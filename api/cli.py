@@ -41,7 +41,9 @@ class _Parser(argparse.ArgumentParser):
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--dataset", metavar="DIR", default=argparse.SUPPRESS,
+        "--dataset",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
         help="dataset folder (default: $RESPMAP_DATASET, else the bundled Ankang demo)",
     )
     parser = _Parser(

@@ -16,7 +16,6 @@ import argparse
 import json
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -57,7 +56,9 @@ print(json.dumps({"seconds": seconds, "zones": n, "peak_mb": resource.getrusage(
 
 
 def _run(code: str, folder: Path) -> dict:
-    out = subprocess.run([sys.executable, "-c", code, str(folder)], capture_output=True, text=True, cwd=REPO, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code, str(folder)], capture_output=True, text=True, cwd=REPO, check=True
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -69,7 +70,9 @@ def _dataset(scale: int) -> Path:
         print(f"generating scale {scale} into {folder} ...", flush=True)
         subprocess.run(
             [sys.executable, str(REPO / "layers" / "generate_demo.py"), "--scale", str(scale), "--out", str(folder)],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
         )
     return folder
 
@@ -85,10 +88,16 @@ def main() -> None:
         reference = _run(CHILD_REFERENCE, folder)
         target_s, target_mb = targets.get(scale, (None, None))
         print(f"scale {scale:>4}: {ours['features']:,} features -> {ours['zones']:,} zones, {ours['errors']} errors")
-        print(f"  respmap load+validate+join: {ours['seconds']:.2f} s, peak {ours['peak_mb']:,.0f} MB"
-              + (f"   (target < {target_s:g} s" + (f", < {target_mb:,.0f} MB)" if target_mb else ")") if target_s else ""))
-        print(f"  reference read_file+merge+buffer (no validation): {reference['seconds']:.2f} s, peak {reference['peak_mb']:,.0f} MB")
-        print(f"  ratio respmap / reference time: {ours['seconds'] / reference['seconds']:.2f}x (import of geo: {ours['import_s']:.2f} s, not counted)")
+        print(
+            f"  respmap load+validate+join: {ours['seconds']:.2f} s, peak {ours['peak_mb']:,.0f} MB"
+            + (f"   (target < {target_s:g} s" + (f", < {target_mb:,.0f} MB)" if target_mb else ")") if target_s else "")
+        )
+        print(
+            f"  reference read_file+merge+buffer (no validation): {reference['seconds']:.2f} s, peak {reference['peak_mb']:,.0f} MB"
+        )
+        print(
+            f"  ratio respmap / reference time: {ours['seconds'] / reference['seconds']:.2f}x (import of geo: {ours['import_s']:.2f} s, not counted)"
+        )
 
 
 if __name__ == "__main__":

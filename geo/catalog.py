@@ -147,8 +147,10 @@ def read_catalog(root: Path, findings: Findings) -> Catalog | None:
     lang = (_str(dataset.get("lang")) or "zh").lower()
     if lang not in ("zh", "en"):
         findings.warning(
-            "lang_unknown", f"{CATALOG_FILE}: lang {lang[:20]!r} is not zh or en; using zh",
-            file=CATALOG_FILE, field="lang",
+            "lang_unknown",
+            f"{CATALOG_FILE}: lang {lang[:20]!r} is not zh or en; using zh",
+            file=CATALOG_FILE,
+            field="lang",
         )
         lang = "zh"
     try:
@@ -164,8 +166,10 @@ def read_catalog(root: Path, findings: Findings) -> Catalog | None:
     for key in raw:
         if key not in known:
             findings.warning(
-                "catalog_unknown_key", f"{CATALOG_FILE}: unknown section [{key}] ignored",
-                file=CATALOG_FILE, field=key,
+                "catalog_unknown_key",
+                f"{CATALOG_FILE}: unknown section [{key}] ignored",
+                file=CATALOG_FILE,
+                field=key,
             )
     return Catalog(
         root=root,
@@ -192,8 +196,10 @@ def _read_tables(root: Path, declared: object, findings: Findings) -> dict[str, 
     for key, value in declared.items():
         if key not in TABLE_NAMES:
             findings.warning(
-                "catalog_unknown_key", f"{CATALOG_FILE}: [tables] {key} is not one of {', '.join(TABLE_NAMES)}",
-                file=CATALOG_FILE, field=key,
+                "catalog_unknown_key",
+                f"{CATALOG_FILE}: [tables] {key} is not one of {', '.join(TABLE_NAMES)}",
+                file=CATALOG_FILE,
+                field=key,
             )
             continue
         text = _str(value)
@@ -210,9 +216,21 @@ def _read_tables(root: Path, declared: object, findings: Findings) -> dict[str, 
 
 
 _LAYER_KEYS = {
-    "id", "title", "file", "geometry", "tolerance_m", "width_field", "default_width_m",
-    "id_field", "name_field", "standard_field", "default_standard", "unit_field",
-    "priority", "crs", "datum",
+    "id",
+    "title",
+    "file",
+    "geometry",
+    "tolerance_m",
+    "width_field",
+    "default_width_m",
+    "id_field",
+    "name_field",
+    "standard_field",
+    "default_standard",
+    "unit_field",
+    "priority",
+    "crs",
+    "datum",
 }
 
 
@@ -233,7 +251,8 @@ def _read_layers(raw_layers: object, findings: Findings) -> list[LayerSpec]:
                 "layer_id_invalid",
                 f"{where}: id {str(layer_id)[:40]!r} must start with a letter and use only "
                 "letters, digits, _ and - (at most 64)",
-                file=CATALOG_FILE, field="id",
+                file=CATALOG_FILE,
+                field="id",
             )
             continue
         where = f"{CATALOG_FILE} layer {layer_id}"
@@ -243,8 +262,11 @@ def _read_layers(raw_layers: object, findings: Findings) -> list[LayerSpec]:
         for key in entry:
             if key not in _LAYER_KEYS:
                 findings.warning(
-                    "catalog_unknown_key", f"{where}: unknown key {key!r} ignored",
-                    file=CATALOG_FILE, feature_id=layer_id, field=key,
+                    "catalog_unknown_key",
+                    f"{where}: unknown key {key!r} ignored",
+                    file=CATALOG_FILE,
+                    feature_id=layer_id,
+                    field=key,
                 )
         file_name = _str(entry.get("file"))
         if not file_name:
@@ -255,7 +277,9 @@ def _read_layers(raw_layers: object, findings: Findings) -> list[LayerSpec]:
             findings.error(
                 "catalog_invalid",
                 f"{where}: geometry {kind[:20]!r} must be point, line or polygon",
-                file=CATALOG_FILE, feature_id=layer_id, field="geometry",
+                file=CATALOG_FILE,
+                feature_id=layer_id,
+                field="geometry",
             )
             continue
         numbers: dict[str, float] = {}
@@ -265,14 +289,20 @@ def _read_layers(raw_layers: object, findings: Findings) -> list[LayerSpec]:
                 number = float(value)
             except (TypeError, ValueError):
                 findings.error(
-                    "catalog_invalid", f"{where}: {key} must be a number, not {str(value)[:20]!r}",
-                    file=CATALOG_FILE, feature_id=layer_id, field=key,
+                    "catalog_invalid",
+                    f"{where}: {key} must be a number, not {str(value)[:20]!r}",
+                    file=CATALOG_FILE,
+                    feature_id=layer_id,
+                    field=key,
                 )
                 number = float(default)
             if number < 0 or number != number or number > 1e6:
                 findings.error(
-                    "catalog_invalid", f"{where}: {key} = {number} is out of range",
-                    file=CATALOG_FILE, feature_id=layer_id, field=key,
+                    "catalog_invalid",
+                    f"{where}: {key} = {number} is out of range",
+                    file=CATALOG_FILE,
+                    feature_id=layer_id,
+                    field=key,
                 )
                 number = float(default)
             numbers[key] = number
@@ -284,8 +314,11 @@ def _read_layers(raw_layers: object, findings: Findings) -> list[LayerSpec]:
         datum = _str(entry.get("datum"))
         if datum is not None and datum.lower().replace("-", "") not in DATUMS:
             findings.error(
-                "datum_unknown", f"{where}: datum {datum[:40]!r} is not one of {', '.join(DATUMS)}",
-                file=CATALOG_FILE, feature_id=layer_id, field="datum",
+                "datum_unknown",
+                f"{where}: datum {datum[:40]!r} is not one of {', '.join(DATUMS)}",
+                file=CATALOG_FILE,
+                feature_id=layer_id,
+                field="datum",
             )
             datum = None
         layers.append(
@@ -322,7 +355,8 @@ def _read_frame(raw: object, layers: list[LayerSpec], findings: Findings) -> Fra
         findings.error(
             "frame_layer_unknown",
             f"{CATALOG_FILE}: [frame] layer {str(layer_id)[:40]!r} is not a declared layer",
-            file=CATALOG_FILE, field="layer",
+            file=CATALOG_FILE,
+            field="layer",
         )
         return None
     return FrameSpec(layer=layer_id, fallback_unit_field=_str(raw.get("fallback_unit_field")))

@@ -150,7 +150,9 @@ class Dataset:
 
         return lookup(self, lon, lat, crs=crs, date=date)
 
-    def lookup_many(self, lons: Any, lats: Any, crs: str = "wgs84", date: Any = None, *, all_matches: bool = False) -> pd.DataFrame:
+    def lookup_many(
+        self, lons: Any, lats: Any, crs: str = "wgs84", date: Any = None, *, all_matches: bool = False
+    ) -> pd.DataFrame:
         """Best match per point (or all matches, long form): see :mod:`geo.lookup`."""
         from geo.lookup import lookup_many
 
@@ -201,12 +203,16 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
     layers_metric = {layer_id: layer.geometry.to_crs(metric_crs) for layer_id, layer in layers.items()}
 
     tables = {name: read_table(root, name, file_name, limit, findings) for name, file_name in catalog.tables.items()}
-    unit_values = [v for spec in catalog.layers if spec.unit_field and spec.id in layers for v in layers[spec.id]["unit_value"]]
+    unit_values = [
+        v for spec in catalog.layers if spec.unit_field and spec.id in layers for v in layers[spec.id]["unit_value"]
+    ]
     if tables.get("units") is not None:
         units = check_units(tables["units"], findings)
     else:
         if "units" not in catalog.tables and not unit_values:
-            findings.warning("table_missing", "the dataset has no units table (units.csv or units.xlsx)", file="units.csv")
+            findings.warning(
+                "table_missing", "the dataset has no units table (units.csv or units.xlsx)", file="units.csv"
+            )
         units = units_from_values(unit_values)
     standards = check_standards(tables["standards"], findings) if tables.get("standards") is not None else None
     unit_ids = set(units["unit_id"])
@@ -220,8 +226,11 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
             for fid, value in zip(layers[spec.id]["feature_id"], layers[spec.id]["unit_value"], strict=True):
                 if value and value not in unit_ids:
                     findings.error(
-                        "unknown_unit", f"{spec.file}: feature {fid} names unit {value[:60]!r}, which is not in the units table",
-                        file=spec.file, feature_id=fid, field=spec.unit_field,
+                        "unknown_unit",
+                        f"{spec.file}: feature {fid} names unit {value[:60]!r}, which is not in the units table",
+                        file=spec.file,
+                        feature_id=fid,
+                        field=spec.unit_field,
                     )
 
     index = feature_index(catalog, layers, findings)
@@ -229,13 +238,24 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
         typed = typed_assignments(tables["assignments"], index, catalog, layers_metric, unit_ids, findings)
     else:
         typed = typed_assignments(
-            pd.DataFrame(columns=["feature_id", "unit_id", "layer", "role", "from_m", "to_m", "valid_from", "valid_until"]),
-            index, catalog, layers_metric, unit_ids, findings,
+            pd.DataFrame(
+                columns=["feature_id", "unit_id", "layer", "role", "from_m", "to_m", "valid_from", "valid_until"]
+            ),
+            index,
+            catalog,
+            layers_metric,
+            unit_ids,
+            findings,
         )
 
     frame, frame_metric = _frame(catalog, layers, layers_metric, unit_ids, findings)
     duty_zones = build_duty_zones(
-        catalog, layers, layers_metric, typed, units, metric_crs,
+        catalog,
+        layers,
+        layers_metric,
+        typed,
+        units,
+        metric_crs,
         None if frame is None else frame_metric,
         None if frame is None else frame["district_id"].to_numpy(dtype=object),
     )
@@ -270,8 +290,10 @@ def _metric_crs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings:
         if crs is not None:
             if crs.is_geographic:
                 findings.error(
-                    "crs_not_metric", f"catalog.toml: metric_crs {catalog.metric_crs} is geographic, not in metres",
-                    file="catalog.toml", field="metric_crs",
+                    "crs_not_metric",
+                    f"catalog.toml: metric_crs {catalog.metric_crs} is geographic, not in metres",
+                    file="catalog.toml",
+                    field="metric_crs",
                 )
             else:
                 return crs
@@ -298,33 +320,49 @@ def _frame(
     spec = catalog.layer(catalog.frame.layer)
     layer = layers[spec.id]
     if spec.geometry != "polygon":
-        findings.error("frame_not_polygon", f"catalog.toml: the frame layer {spec.id} must be polygons", file="catalog.toml")
+        findings.error(
+            "frame_not_polygon", f"catalog.toml: the frame layer {spec.id} must be polygons", file="catalog.toml"
+        )
         return None, None
     field = catalog.frame.fallback_unit_field
     fallback = np.full(len(layer), "", dtype=object)
     if field:
         if field not in layer.columns:
             findings.error(
-                "field_missing", f"{spec.file}: fallback_unit_field {field!r} is not a property of the districts",
-                file=spec.file, field=field,
+                "field_missing",
+                f"{spec.file}: fallback_unit_field {field!r} is not a property of the districts",
+                file=spec.file,
+                field=field,
             )
         else:
-            values = layer[field].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+            values = layer[field].map(
+                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+            )
             for position, (fid, value) in enumerate(zip(layer["feature_id"], values, strict=True)):
                 if not value:
                     findings.warning(
-                        "district_without_hq", f"{spec.file}: district {fid} has no {field} (no fallback unit)",
-                        file=spec.file, feature_id=fid, field=field,
+                        "district_without_hq",
+                        f"{spec.file}: district {fid} has no {field} (no fallback unit)",
+                        file=spec.file,
+                        feature_id=fid,
+                        field=field,
                     )
                 elif value not in unit_ids:
                     findings.error(
-                        "unknown_unit", f"{spec.file}: district {fid} names fallback unit {value[:60]!r}, not in the units table",
-                        file=spec.file, feature_id=fid, field=field,
+                        "unknown_unit",
+                        f"{spec.file}: district {fid} names fallback unit {value[:60]!r}, not in the units table",
+                        file=spec.file,
+                        feature_id=fid,
+                        field=field,
                     )
                 else:
                     fallback[position] = value
     frame = gpd.GeoDataFrame(
-        {"district_id": layer["feature_id"].to_numpy(dtype=object), "name": layer["name"].to_numpy(dtype=object), "fallback_unit": fallback},
+        {
+            "district_id": layer["feature_id"].to_numpy(dtype=object),
+            "name": layer["name"].to_numpy(dtype=object),
+            "fallback_unit": fallback,
+        },
         geometry=layer.geometry.values,
         crs=WGS84,
     )
@@ -332,26 +370,37 @@ def _frame(
 
 
 def _report_unheld_and_idle(
-    catalog: Catalog, duty_zones: gpd.GeoDataFrame, units: pd.DataFrame, frame: gpd.GeoDataFrame | None, findings: Findings
+    catalog: Catalog,
+    duty_zones: gpd.GeoDataFrame,
+    units: pd.DataFrame,
+    frame: gpd.GeoDataFrame | None,
+    findings: Findings,
 ) -> None:
     """Warnings a planner wants at once: places nobody holds, units holding nothing."""
     when = pd.Timestamp(catalog.data_date) if catalog.data_date else pd.Timestamp(dt.date.today())
     current = zones_on(duty_zones, when)
     holding = current[current["role"].isin(HOLDING_ROLES)]
     held = set(zip(holding["layer"], holding["feature_id"], strict=True))
-    for layer_id, feature_id, name in current[["layer", "feature_id", "name"]].drop_duplicates(["layer", "feature_id"]).itertuples(index=False):
+    for layer_id, feature_id, name in (
+        current[["layer", "feature_id", "name"]].drop_duplicates(["layer", "feature_id"]).itertuples(index=False)
+    ):
         if (layer_id, feature_id) not in held:
             findings.warning(
                 "feature_unheld",
                 f"{catalog.layer(layer_id).file}: {name} ({feature_id}) has no lead or sharing unit on {when.date()}",
-                file=catalog.layer(layer_id).file, feature_id=feature_id, field="unit_id",
+                file=catalog.layer(layer_id).file,
+                feature_id=feature_id,
+                field="unit_id",
             )
     used = set(duty_zones["unit_id"]) | (set(frame["fallback_unit"]) if frame is not None else set())
     for unit_id, name in zip(units["unit_id"], units["name"], strict=True):
         if unit_id not in used:
             findings.warning(
-                "unit_unused", f"{units.attrs.get('file') or 'units'}: unit {name} ({unit_id}) holds nothing",
-                file=units.attrs.get("file", ""), feature_id=unit_id, field="unit_id",
+                "unit_unused",
+                f"{units.attrs.get('file') or 'units'}: unit {name} ({unit_id}) holds nothing",
+                file=units.attrs.get("file", ""),
+                feature_id=unit_id,
+                field="unit_id",
             )
 
 
@@ -374,8 +423,15 @@ def _empty_dataset(root: Path, catalog: Catalog | None, findings: Findings) -> D
 
     crs = CRS.from_epsg(3857)
     return Dataset(
-        path=root, catalog=catalog, layers={}, frame=None,
-        units=units_from_values([]), standards=pd.DataFrame(columns=["standard_id", "applies_to", "grade"]),
-        assignments=pd.DataFrame(), findings=findings.items, duty_zones=_empty_zones(crs), metric_crs=crs,
+        path=root,
+        catalog=catalog,
+        layers={},
+        frame=None,
+        units=units_from_values([]),
+        standards=pd.DataFrame(columns=["standard_id", "applies_to", "grade"]),
+        assignments=pd.DataFrame(),
+        findings=findings.items,
+        duty_zones=_empty_zones(crs),
+        metric_crs=crs,
         content_hash="",
     )

@@ -29,8 +29,14 @@ KIND_TYPE_IDS: dict[str, tuple[int, ...]] = {
     "polygon": (3, 6),
 }
 TYPE_NAMES = {
-    0: "Point", 1: "LineString", 2: "LinearRing", 3: "Polygon", 4: "MultiPoint",
-    5: "MultiLineString", 6: "MultiPolygon", 7: "GeometryCollection",
+    0: "Point",
+    1: "LineString",
+    2: "LinearRing",
+    3: "Polygon",
+    4: "MultiPoint",
+    5: "MultiLineString",
+    6: "MultiPolygon",
+    7: "GeometryCollection",
 }
 WGS84 = CRS.from_epsg(4326)
 # An outlier this far (degrees) from the layer's median, whose swapped
@@ -47,13 +53,15 @@ def parse_crs(text: str, label: str, findings: Findings, field: str = "crs") -> 
         findings.error(
             "crs_unknown",
             f"{label}: CRS {str(text)[:60]!r} is not known (use an EPSG code such as EPSG:4326 or EPSG:4545)",
-            file=label, field=field,
+            file=label,
+            field=field,
         )
         return None
 
 
 def _text_ids(values: pd.Series) -> pd.Series:
     """Ids as strings; 12.0 -> "12" so numeric ids from GDAL match the tables."""
+
     def one(value: object) -> str:
         if value is None or (isinstance(value, float) and not np.isfinite(value)):
             return ""
@@ -105,7 +113,9 @@ def normalise_layer(
                 "coords_out_of_range",
                 f"{label}: feature {gdf['feature_id'].iat[position]} lies off the globe once read as "
                 f"{crs_text}: is the CRS right?",
-                file=label, feature_id=gdf["feature_id"].iat[position], field="geometry",
+                file=label,
+                feature_id=gdf["feature_id"].iat[position],
+                field="geometry",
             )
         gdf = gdf[~bad].reset_index(drop=True)
         geoms = geoms[~bad]
@@ -114,7 +124,9 @@ def normalise_layer(
         findings.error(
             "geometry_empty",
             f"{label}: feature {gdf['feature_id'].iat[position]} has a {spec.geometry} of zero size",
-            file=label, feature_id=gdf["feature_id"].iat[position], field="geometry",
+            file=label,
+            feature_id=gdf["feature_id"].iat[position],
+            field="geometry",
         )
     gdf = gdf[~degenerate].reset_index(drop=True)
     geoms = geoms[~degenerate]
@@ -128,13 +140,15 @@ def normalise_layer(
         findings.error(
             "field_missing",
             f"{label}: unit_field {spec.unit_field!r} is not a property of any feature",
-            file=label, field=spec.unit_field,
+            file=label,
+            field=spec.unit_field,
         )
     if spec.standard_field and spec.standard_field not in gdf.columns and len(gdf):
         findings.error(
             "field_missing",
             f"{label}: standard_field {spec.standard_field!r} is not a property of any feature",
-            file=label, field=spec.standard_field,
+            file=label,
+            field=spec.standard_field,
         )
     result = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
     result = result.drop(columns=[c for c in (FEATURE_MEMBER_ID,) if c in result.columns])
@@ -153,7 +167,8 @@ def _feature_ids(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: F
                 "field_missing",
                 f"{label}: id_field {spec.id_field!r} is not a property of the features; "
                 f"ids {spec.id}-1 ... were made up from their order, so assignments cannot name them",
-                file=label, field=spec.id_field,
+                file=label,
+                field=spec.id_field,
             )
         return pd.Series([f"{spec.id}-{i + 1}" for i in range(len(gdf))], index=gdf.index, dtype=object)
     for position in np.flatnonzero(ids.to_numpy() == ""):
@@ -161,7 +176,9 @@ def _feature_ids(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: F
         findings.error(
             "field_missing",
             f"{label}: feature #{int(gdf[SOURCE_INDEX].iat[position]) + 1} has no {spec.id_field}; called it {made_up}",
-            file=label, feature_id=made_up, field=spec.id_field,
+            file=label,
+            feature_id=made_up,
+            field=spec.id_field,
         )
         ids.iat[position] = made_up
     return ids
@@ -174,7 +191,9 @@ def _drop_duplicates(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, finding
             "duplicate_id",
             f"{label}: {spec.id_field} {gdf['feature_id'].iat[position]!s} is used again by feature "
             f"#{int(gdf[SOURCE_INDEX].iat[position]) + 1}; the first one is kept, this one left out",
-            file=label, feature_id=gdf["feature_id"].iat[position], field=spec.id_field,
+            file=label,
+            feature_id=gdf["feature_id"].iat[position],
+            field=spec.id_field,
         )
     return gdf[~duplicated].reset_index(drop=True)
 
@@ -185,10 +204,13 @@ def _names(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: Finding
             findings.warning(
                 "field_missing",
                 f"{label}: name_field {spec.name_field!r} is not a property; features are named by id",
-                file=label, field=spec.name_field,
+                file=label,
+                field=spec.name_field,
             )
         return gdf["feature_id"].copy()
-    names = gdf[spec.name_field].map(lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip())
+    names = gdf[spec.name_field].map(
+        lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
+    )
     empty = names == ""
     return names.where(~empty, gdf["feature_id"]).astype(object)
 
@@ -203,8 +225,11 @@ def _check_geometry_presence_and_kind(
     for position in np.flatnonzero(missing | empty):
         what = "no geometry (null)" if missing[position] else "an empty geometry"
         findings.error(
-            "geometry_empty", f"{label}: feature {gdf['feature_id'].iat[position]} has {what}",
-            file=label, feature_id=gdf["feature_id"].iat[position], field="geometry",
+            "geometry_empty",
+            f"{label}: feature {gdf['feature_id'].iat[position]} has {what}",
+            file=label,
+            feature_id=gdf["feature_id"].iat[position],
+            field="geometry",
         )
     usable = present & ~empty
     type_ids = np.full(len(geoms), -1)
@@ -215,12 +240,16 @@ def _check_geometry_presence_and_kind(
             "geometry_kind",
             f"{label}: feature {gdf['feature_id'].iat[position]} is a {TYPE_NAMES.get(int(type_ids[position]), '?')}, "
             f"but layer {spec.id} holds {spec.geometry}s",
-            file=label, feature_id=gdf["feature_id"].iat[position], field="geometry",
+            file=label,
+            feature_id=gdf["feature_id"].iat[position],
+            field="geometry",
         )
     return usable & ~wrong
 
 
-def _check_finite(gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, label: str, findings: Findings) -> np.ndarray:
+def _check_finite(
+    gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, label: str, findings: Findings
+) -> np.ndarray:
     ok = keep.copy()
     if not keep.any():
         return ok
@@ -229,14 +258,19 @@ def _check_finite(gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, la
     positions = np.flatnonzero(keep)[bad_owner]
     for position in positions:
         findings.error(
-            "coords_invalid", f"{label}: feature {gdf['feature_id'].iat[position]} has NaN or infinite coordinates",
-            file=label, feature_id=gdf["feature_id"].iat[position], field="geometry",
+            "coords_invalid",
+            f"{label}: feature {gdf['feature_id'].iat[position]} has NaN or infinite coordinates",
+            file=label,
+            feature_id=gdf["feature_id"].iat[position],
+            field="geometry",
         )
     ok[positions] = False
     return ok
 
 
-def _check_ranges(gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, label: str, findings: Findings) -> np.ndarray:
+def _check_ranges(
+    gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, label: str, findings: Findings
+) -> np.ndarray:
     """Out-of-range lon/lat, and lat/lon swaps (the data would fit if swapped)."""
     ok = keep.copy()
     if not keep.any():
@@ -262,7 +296,11 @@ def _check_ranges(gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, la
                 "coords_swapped",
                 f"{label}: feature {fid} has lon/lat that look swapped (first coordinate {cx[position]:.4f}, "
                 f"second {cy[position]:.4f}); GeoJSON wants [lon, lat]",
-                file=label, feature_id=fid, field="geometry", lon=float(cy[position]), lat=float(cx[position]),
+                file=label,
+                feature_id=fid,
+                field="geometry",
+                lon=float(cy[position]),
+                lat=float(cx[position]),
             )
         else:
             findings.error(
@@ -270,7 +308,9 @@ def _check_ranges(gdf: gpd.GeoDataFrame, geoms: np.ndarray, keep: np.ndarray, la
                 f"{label}: feature {fid} has coordinates out of range for lon/lat "
                 f"(x {minx[position]:.4f}..{maxx[position]:.4f}, y {miny[position]:.4f}..{maxy[position]:.4f}); "
                 "is the CRS declared?",
-                file=label, feature_id=fid, field="geometry",
+                file=label,
+                feature_id=fid,
+                field="geometry",
             )
         ok[position] = False
     return ok
@@ -293,14 +333,23 @@ def _check_validity(
         repaired = _make_valid_as(geoms[position], spec.geometry)
         if fix:
             findings.warning(
-                "geometry_repaired", f"{label}: feature {fid} was invalid ({reason}); repaired with make_valid",
-                file=label, feature_id=fid, field="geometry", lon=point[0], lat=point[1],
+                "geometry_repaired",
+                f"{label}: feature {fid} was invalid ({reason}); repaired with make_valid",
+                file=label,
+                feature_id=fid,
+                field="geometry",
+                lon=point[0],
+                lat=point[1],
             )
         else:
             findings.error(
                 "geometry_invalid",
                 f"{label}: feature {fid} is invalid: {reason} (respmap validate --fix repairs it)",
-                file=label, feature_id=fid, field="geometry", lon=point[0], lat=point[1],
+                file=label,
+                feature_id=fid,
+                field="geometry",
+                lon=point[0],
+                lat=point[1],
             )
         geoms[position] = repaired
     return geoms
@@ -344,7 +393,8 @@ def _orient(spec: LayerSpec, geoms: np.ndarray, label: str, findings: Findings) 
             "ring_orientation",
             f"{label}: {int(changed.sum())} feature(s) had clockwise outer rings (or counter-clockwise holes); "
             "reoriented to RFC 7946",
-            file=label, field="geometry",
+            file=label,
+            field="geometry",
         )
     return oriented
 
@@ -383,7 +433,8 @@ def _widths(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: Findin
         findings.warning(
             "field_missing",
             f"{label}: width_field {spec.width_field!r} is not a property; using default_width_m = {spec.default_width_m}",
-            file=label, field=spec.width_field,
+            file=label,
+            field=spec.width_field,
         )
         return widths
     raw = pd.to_numeric(gdf[spec.width_field], errors="coerce").to_numpy(dtype=float)
@@ -394,7 +445,9 @@ def _widths(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: Findin
             "width_invalid",
             f"{label}: feature {gdf['feature_id'].iat[position]} has {spec.width_field} = {str(value)[:20]!r}, "
             f"not a width in metres; using {spec.default_width_m}",
-            file=label, feature_id=gdf["feature_id"].iat[position], field=spec.width_field,
+            file=label,
+            feature_id=gdf["feature_id"].iat[position],
+            field=spec.width_field,
         )
     widths[~bad] = raw[~bad]
     return widths

@@ -73,13 +73,12 @@ def read_layer_file(root: Path, spec: LayerSpec, max_file_mb: float, findings: F
         findings.error(
             "file_outside_dataset",
             f"layer {spec.id}: file {spec.file[:80]!r} must be a path inside the dataset folder",
-            file=label, field="file",
+            file=label,
+            field="file",
         )
         return None
     if not path.is_file():
-        findings.error(
-            "file_missing", f"layer {spec.id}: file {label} not found in {root}", file=label
-        )
+        findings.error("file_missing", f"layer {spec.id}: file {label} not found in {root}", file=label)
         return None
     if not check_size(path, max_file_mb, findings, label):
         return None
@@ -134,12 +133,10 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
         return None
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         doc = {"type": "FeatureCollection", "features": [doc]}
-    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(
-        doc.get("features"), list
-    ):
+    if not isinstance(doc, dict) or doc.get("type") != "FeatureCollection" or not isinstance(doc.get("features"), list):
         findings.error(
             "geojson_structure",
-            f"{label} is JSON but not a GeoJSON FeatureCollection (needs \"type\": \"FeatureCollection\" and a \"features\" list)",
+            f'{label} is JSON but not a GeoJSON FeatureCollection (needs "type": "FeatureCollection" and a "features" list)',
             file=label,
         )
         return None
@@ -153,7 +150,8 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
             findings.error(
                 "geojson_structure",
                 f"{label}: feature #{index + 1} is not a GeoJSON Feature object",
-                file=label, feature_id=f"#{index + 1}",
+                file=label,
+                feature_id=f"#{index + 1}",
             )
             geometries.append(None)
             records.append({SOURCE_INDEX: index, "__broken": True})
@@ -181,14 +179,16 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
         try:
             parsed[index] = shapely.geometry.shape(features[index]["geometry"])
             continue
-        except Exception:  # noqa: BLE001 - any failure means unreadable, reported below
+        except Exception:
             pass
         reason = _geometry_parse_error(geometries[index])
         record = records[index]
         findings.error(
             "geometry_unreadable",
             f"{label}: feature #{index + 1} has a geometry that cannot be read ({reason})",
-            file=label, feature_id=str(record.get(spec.id_field, f"#{index + 1}")), field="geometry",
+            file=label,
+            feature_id=str(record.get(spec.id_field, f"#{index + 1}")),
+            field="geometry",
         )
         record["__broken"] = True
     frame = pd.DataFrame.from_records(records) if records else pd.DataFrame({SOURCE_INDEX: []})
@@ -216,9 +216,7 @@ def _crs_member(doc: dict, label: str, spec: LayerSpec, findings: Findings) -> t
         if isinstance(props, dict):
             name = props.get("name")
     if not isinstance(name, str) or not name.strip():
-        findings.error(
-            "crs_unknown", f"{label}: the \"crs\" member has no readable name", file=label, field="crs"
-        )
+        findings.error("crs_unknown", f'{label}: the "crs" member has no readable name', file=label, field="crs")
         return None, False
     name = name.strip()
     match = re.search(r"EPSG:+(\d+)$", name, flags=re.IGNORECASE)
@@ -230,8 +228,9 @@ def _crs_member(doc: dict, label: str, spec: LayerSpec, findings: Findings) -> t
         normalised = name
     findings.warning(
         "crs_member",
-        f"{label}: declares its CRS the pre-RFC-7946 way (\"crs\": {name[:60]}); honoured as {normalised[:60]}",
-        file=label, field="crs",
+        f'{label}: declares its CRS the pre-RFC-7946 way ("crs": {name[:60]}); honoured as {normalised[:60]}',
+        file=label,
+        field="crs",
     )
     return normalised, True
 

@@ -14,8 +14,14 @@ from geo.findings import Findings
 from geo.tables import parse_number
 
 STANDARD_FIGURES: tuple[str, ...] = (
-    "sweeps_per_day", "patrol_hours", "litter_max_minutes", "workers_per_10000m2",
-    "m2_per_worker", "yuan_per_m2_year", "bin_spacing_m", "toilets_per_km",
+    "sweeps_per_day",
+    "patrol_hours",
+    "litter_max_minutes",
+    "workers_per_10000m2",
+    "m2_per_worker",
+    "yuan_per_m2_year",
+    "bin_spacing_m",
+    "toilets_per_km",
 )
 UNIT_KINDS: tuple[str, ...] = ("department", "street office", "community", "county", "company", "district HQ")
 
@@ -31,15 +37,19 @@ def _drop_bad_ids(table: pd.DataFrame, id_column: str, findings: Findings) -> pd
     blank = (ids == "").to_numpy()
     for position in np.flatnonzero(blank):
         findings.error(
-            "field_missing", f"{_row_label(file_name, position)}: {id_column} is empty; row left out",
-            file=file_name, field=id_column,
+            "field_missing",
+            f"{_row_label(file_name, position)}: {id_column} is empty; row left out",
+            file=file_name,
+            field=id_column,
         )
     duplicated = ids.duplicated(keep="first").to_numpy() & ~blank
     for position in np.flatnonzero(duplicated):
         findings.error(
             "duplicate_id",
             f"{_row_label(file_name, position)}: {id_column} {ids.iat[position]!s} appears twice; the first row is kept",
-            file=file_name, feature_id=ids.iat[position], field=id_column,
+            file=file_name,
+            feature_id=ids.iat[position],
+            field=id_column,
         )
     kept = table[~blank & ~duplicated].reset_index(drop=True)
     kept.attrs["file"] = file_name
@@ -59,15 +69,20 @@ def check_units(table: pd.DataFrame, findings: Findings) -> pd.DataFrame:
             findings.warning(
                 "number_invalid",
                 f"{_row_label(file_name, position)}: staff {text[:20]!r} is not a number of people",
-                file=file_name, feature_id=table["unit_id"].iat[position], field="staff",
+                file=file_name,
+                feature_id=table["unit_id"].iat[position],
+                field="staff",
             )
             continue
         staff[position] = value
     blank_names = (table["name"] == "").to_numpy()
     for position in np.flatnonzero(blank_names):
         findings.warning(
-            "field_missing", f"{_row_label(file_name, position)}: unit {table['unit_id'].iat[position]} has no name",
-            file=file_name, feature_id=table["unit_id"].iat[position], field="name",
+            "field_missing",
+            f"{_row_label(file_name, position)}: unit {table['unit_id'].iat[position]} has no name",
+            file=file_name,
+            feature_id=table["unit_id"].iat[position],
+            field="name",
         )
     table = table.assign(staff=staff, name=table["name"].where(~blank_names, table["unit_id"]))
     table.attrs["file"] = file_name
@@ -89,7 +104,9 @@ def check_standards(table: pd.DataFrame, findings: Findings) -> pd.DataFrame:
                 findings.error(
                     "number_invalid",
                     f"{_row_label(file_name, position)}: {column} {text[:20]!r} is not a non-negative number",
-                    file=file_name, feature_id=table["standard_id"].iat[position], field=column,
+                    file=file_name,
+                    feature_id=table["standard_id"].iat[position],
+                    field=column,
                 )
                 continue
             values[position] = value
@@ -109,8 +126,14 @@ def units_from_values(values: list[str]) -> pd.DataFrame:
     distinct = sorted({v for v in values if v})
     table = pd.DataFrame(
         {
-            "unit_id": distinct, "name": distinct, "kind": "", "parent": "", "contact": "",
-            "phone": "", "staff": np.nan, "district": "",
+            "unit_id": distinct,
+            "name": distinct,
+            "kind": "",
+            "parent": "",
+            "contact": "",
+            "phone": "",
+            "staff": np.nan,
+            "district": "",
         }
     )
     table.attrs["file"] = ""

@@ -25,9 +25,17 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "units": ("kind", "parent", "contact", "phone", "staff", "district"),
     "standards": (
-        "applies_to", "grade", "sweeps_per_day", "patrol_hours", "litter_max_minutes",
-        "workers_per_10000m2", "m2_per_worker", "yuan_per_m2_year", "bin_spacing_m",
-        "toilets_per_km", "notes",
+        "applies_to",
+        "grade",
+        "sweeps_per_day",
+        "patrol_hours",
+        "litter_max_minutes",
+        "workers_per_10000m2",
+        "m2_per_worker",
+        "yuan_per_m2_year",
+        "bin_spacing_m",
+        "toilets_per_km",
+        "notes",
     ),
     "assignments": ("layer", "role", "from_m", "to_m", "valid_from", "valid_until"),
 }
@@ -42,7 +50,9 @@ def read_table(root: Path, name: str, file_name: str, max_file_mb: float, findin
     try:
         path.relative_to(root.resolve())
     except ValueError:
-        findings.error("file_outside_dataset", f"table {name}: {file_name[:80]!r} is outside the dataset folder", file=file_name)
+        findings.error(
+            "file_outside_dataset", f"table {name}: {file_name[:80]!r} is outside the dataset folder", file=file_name
+        )
         return None
     if not path.is_file():
         findings.error("file_missing", f"table {name}: file {file_name} not found in {root}", file=file_name)
@@ -54,7 +64,9 @@ def read_table(root: Path, name: str, file_name: str, max_file_mb: float, findin
         try:
             table = pd.read_excel(path, dtype=str, keep_default_na=False, engine="openpyxl")
         except Exception as exc:  # openpyxl raises many kinds on broken workbooks
-            findings.error("file_unreadable", f"{file_name} cannot be read as an Excel workbook: {str(exc)[:160]}", file=file_name)
+            findings.error(
+                "file_unreadable", f"{file_name} cannot be read as an Excel workbook: {str(exc)[:160]}", file=file_name
+            )
             return None
     elif suffix in (".csv", ".txt"):
         text = _decode_csv(path.read_bytes(), file_name, findings)
@@ -63,7 +75,9 @@ def read_table(root: Path, name: str, file_name: str, max_file_mb: float, findin
         try:
             table = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=True)
         except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-            findings.error("csv_invalid", f"{file_name} is not a readable CSV table: {str(exc).strip()[:200]}", file=file_name)
+            findings.error(
+                "csv_invalid", f"{file_name} is not a readable CSV table: {str(exc).strip()[:200]}", file=file_name
+            )
             return None
     else:
         findings.error("file_format_unknown", f"table {name}: {file_name} must be .csv or .xlsx", file=file_name)
@@ -75,7 +89,8 @@ def read_table(root: Path, name: str, file_name: str, max_file_mb: float, findin
         findings.error(
             "field_missing",
             f"{file_name}: required column(s) {', '.join(missing)} missing (columns found: {', '.join(map(str, table.columns))[:200]})",
-            file=file_name, field=",".join(missing),
+            file=file_name,
+            field=",".join(missing),
         )
         return None
     for column in OPTIONAL_COLUMNS[name]:

@@ -30,9 +30,26 @@ STRETCH_SLACK_M = 0.5
 MIN_TOLERANCE_M = 0.5
 
 ZONE_COLUMNS: tuple[str, ...] = (
-    "zone_id", "layer", "kind", "feature_id", "name", "unit_id", "unit_name", "role",
-    "standard_id", "grade", "from_m", "to_m", "valid_from", "valid_until", "priority",
-    "tolerance_m", "width_m", "length_m", "area_m2", "district_id",
+    "zone_id",
+    "layer",
+    "kind",
+    "feature_id",
+    "name",
+    "unit_id",
+    "unit_name",
+    "role",
+    "standard_id",
+    "grade",
+    "from_m",
+    "to_m",
+    "valid_from",
+    "valid_until",
+    "priority",
+    "tolerance_m",
+    "width_m",
+    "length_m",
+    "area_m2",
+    "district_id",
 )
 
 
@@ -64,7 +81,8 @@ def resolve_standards(
             findings.warning(
                 "standards_missing",
                 f"layer {spec.id} names standards but the dataset has no standards table",
-                file=spec.file, field=spec.standard_field or "default_standard",
+                file=spec.file,
+                field=spec.standard_field or "default_standard",
             )
         return ids, values
     by_id = dict(zip(standards["standard_id"], standards["grade"], strict=True))
@@ -79,7 +97,9 @@ def resolve_standards(
                 findings.warning(
                     "standard_missing",
                     f"{spec.file}: feature {layer['feature_id'].iat[position]} has no {spec.standard_field}",
-                    file=spec.file, feature_id=layer["feature_id"].iat[position], field=spec.standard_field,
+                    file=spec.file,
+                    feature_id=layer["feature_id"].iat[position],
+                    field=spec.standard_field,
                 )
             continue
         if value in by_id:
@@ -91,7 +111,8 @@ def resolve_standards(
                 "standard_unknown",
                 f"{spec.file}: feature {layer['feature_id'].iat[position]} has standard {str(value)[:40]!r}, "
                 f"which is neither a standard_id nor a grade for layer {spec.id} in {standards.attrs.get('file', 'standards')}",
-                file=spec.file, feature_id=layer["feature_id"].iat[position],
+                file=spec.file,
+                feature_id=layer["feature_id"].iat[position],
                 field=spec.standard_field or "default_standard",
             )
             continue
@@ -99,7 +120,9 @@ def resolve_standards(
     return ids, grades
 
 
-def feature_index(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings: Findings) -> dict[str, list[FeatureRef]]:
+def feature_index(
+    catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings: Findings
+) -> dict[str, list[FeatureRef]]:
     """feature_id -> where it lives; ids shared between layers are reported."""
     index: dict[str, list[FeatureRef]] = {}
     for spec in catalog.layers:
@@ -123,29 +146,52 @@ def typed_assignments(
 
     Rows that cannot be used are reported and left out; the rest are returned
     with ``layer``, ``position``, numeric ``from_m``/``to_m`` and timestamps.
+    The loop runs over plain Python lists (tens of thousands of rows at scale),
+    with dates parsed and line lengths measured once, vectorised.
     """
     file_name = assignments.attrs.get("file", "assignments")
-    specs = {spec.id: spec for spec in catalog.layers}
-    valid_from = pd.to_datetime(assignments["valid_from"].replace("", None), errors="coerce", format="ISO8601")
-    valid_until = pd.to_datetime(assignments["valid_until"].replace("", None), errors="coerce", format="ISO8601")
-    rows: list[dict[str, object]] = []
-    for position, record in enumerate(assignments.itertuples(index=False)):
-        where = f"{file_name} row {position + 2}"
-        feature_id, unit_id = record.feature_id, record.unit_id
+    kinds = {spec.id: spec.geometry for spec in catalog.layers}
+    lengths = {
+        layer_id: shapely.length(np.asarray(series.values, dtype=object)) for layer_id, series in layers_metric.items()
+    }
+    starts = pd.to_datetime(assignments["valid_from"].replace("", None), errors="coerce", format="ISO8601")
+    ends = pd.to_datetime(assignments["valid_until"].replace("", None), errors="coerce", format="ISO8601")
+    start_values, end_values = starts.to_numpy(), ends.to_numpy()
+    start_missing, end_missing = starts.isna().to_numpy(), ends.isna().to_numpy()
+    columns = {
+        name: assignments[name].to_numpy(dtype=object).tolist()
+        for name in ("feature_id", "unit_id", "layer", "role", "from_m", "to_m", "valid_from", "valid_until")
+    }
+    keep: list[int] = []
+    out_layer: list[str] = []
+    out_position: list[int] = []
+    out_role: list[str] = []
+    out_from: list[float] = []
+    out_to: list[float] = []
+    for row in range(len(assignments)):
+        feature_id, unit_id = columns["feature_id"][row], columns["unit_id"][row]
 
-        def report(code: str, message: str, field: str, level: str = "error", fid: str = feature_id) -> None:
-            findings.add(level, code, f"{where} ({feature_id[:60]}): {message}", file=file_name, feature_id=fid, field=field)  # type: ignore[arg-type]
+        def report(code: str, message: str, field: str, row: int = row, feature_id: str = feature_id) -> None:
+            findings.error(
+                code,
+                f"{file_name} row {row + 2} ({feature_id[:60]}): {message}",
+                file=file_name,
+                feature_id=feature_id,
+                field=field,
+            )
 
         refs = index.get(feature_id, [])
-        if record.layer:
-            refs = [ref for ref in refs if ref.layer == record.layer]
+        layer_hint = columns["layer"][row]
+        if layer_hint:
+            refs = [ref for ref in refs if ref.layer == layer_hint]
         if not refs:
             report("unknown_feature", f"feature {feature_id[:60]!r} is in no layer", "feature_id")
             continue
         if len(refs) > 1:
+            layers_named = ", ".join(r.layer for r in refs)
             report(
                 "ambiguous_feature",
-                f"feature {feature_id} exists in layers {', '.join(r.layer for r in refs)}; add a layer column",
+                f"feature {feature_id} exists in layers {layers_named}; add a layer column",
                 "feature_id",
             )
             continue
@@ -153,35 +199,42 @@ def typed_assignments(
         if unit_id not in unit_ids:
             report("unknown_unit", f"unit {unit_id[:60]!r} is not in the units table", "unit_id")
             continue
-        role = (record.role or "lead").lower()
+        role = (columns["role"][row] or "lead").lower()
         if role not in ROLES:
-            report("role_invalid", f"role {record.role[:30]!r} must be lead, shared or supervisor", "role")
+            report("role_invalid", f"role {columns['role'][row][:30]!r} must be lead, shared or supervisor", "role")
             continue
-        start = pd.Timestamp(valid_from.iat[position]) if pd.notna(valid_from.iat[position]) else pd.NaT
-        end = pd.Timestamp(valid_until.iat[position]) if pd.notna(valid_until.iat[position]) else pd.NaT
         bad_date = False
-        for column, text, parsed in (("valid_from", record.valid_from, start), ("valid_until", record.valid_until, end)):
-            if text and pd.isna(parsed):
+        for column, missing in (("valid_from", start_missing), ("valid_until", end_missing)):
+            text = columns[column][row]
+            if text and missing[row]:
                 report("date_invalid", f"{column} {text[:30]!r} is not a date (use YYYY-MM-DD)", column)
                 bad_date = True
         if bad_date:
             continue
-        if pd.notna(start) and pd.notna(end) and start > end:
-            report("date_invalid", f"valid_from {record.valid_from} is after valid_until {record.valid_until}", "valid_from")
+        if not start_missing[row] and not end_missing[row] and start_values[row] > end_values[row]:
+            report(
+                "date_invalid",
+                f"valid_from {columns['valid_from'][row]} is after valid_until {columns['valid_until'][row]}",
+                "valid_from",
+            )
             continue
-        from_m, to_m = _stretch_numbers(record.from_m, record.to_m)
+        from_text, to_text = columns["from_m"][row], columns["to_m"][row]
+        from_m, to_m = _stretch_numbers(from_text, to_text)
         if from_m is not None or to_m is not None:
-            spec = specs[ref.layer]
-            if spec.geometry != "line":
-                report("stretch_invalid", f"from_m/to_m are given but {feature_id} is a {spec.geometry}", "from_m")
+            if kinds[ref.layer] != "line":
+                report("stretch_invalid", f"from_m/to_m are given but {feature_id} is a {kinds[ref.layer]}", "from_m")
                 continue
             if from_m is None or to_m is None or not (np.isfinite(from_m) and np.isfinite(to_m)):
-                report("stretch_invalid", f"stretch needs both from_m and to_m as numbers (got {record.from_m!r}, {record.to_m!r})", "from_m")
+                report(
+                    "stretch_invalid",
+                    f"a stretch needs from_m and to_m as numbers (got {from_text!r}, {to_text!r})",
+                    "from_m",
+                )
                 continue
             if from_m < 0 or from_m >= to_m:
                 report("stretch_invalid", f"stretch {from_m:g}-{to_m:g} m is empty or negative", "from_m")
                 continue
-            length_m = float(shapely.length(layers_metric[ref.layer].iat[ref.position]))
+            length_m = float(lengths[ref.layer][ref.position])
             if to_m > length_m + STRETCH_SLACK_M:
                 report(
                     "stretch_beyond_line",
@@ -193,21 +246,28 @@ def typed_assignments(
             # centimetres short of or past the line: snap them to its end.
             if to_m >= length_m - STRETCH_SLACK_M:
                 to_m = length_m
-        rows.append(
-            {
-                "layer": ref.layer, "position": ref.position, "feature_id": feature_id, "unit_id": unit_id,
-                "role": role, "from_m": np.nan if from_m is None else from_m,
-                "to_m": np.nan if to_m is None else to_m, "valid_from": start, "valid_until": end,
-                "source_row": position + 2,
-            }
-        )
+        keep.append(row)
+        out_layer.append(ref.layer)
+        out_position.append(ref.position)
+        out_role.append(role)
+        out_from.append(np.nan if from_m is None else from_m)
+        out_to.append(np.nan if to_m is None else to_m)
+    rows = np.asarray(keep, dtype=int)
     typed = pd.DataFrame(
-        rows,
-        columns=["layer", "position", "feature_id", "unit_id", "role", "from_m", "to_m", "valid_from", "valid_until", "source_row"],
+        {
+            "layer": pd.Series(out_layer, dtype=object),
+            "position": np.asarray(out_position, dtype=int),
+            "feature_id": pd.Series([columns["feature_id"][i] for i in keep], dtype=object),
+            "unit_id": pd.Series([columns["unit_id"][i] for i in keep], dtype=object),
+            "role": pd.Series(out_role, dtype=object),
+            "from_m": np.asarray(out_from, dtype=float),
+            "to_m": np.asarray(out_to, dtype=float),
+            "valid_from": pd.to_datetime(starts.iloc[rows].to_numpy() if len(rows) else []),
+            "valid_until": pd.to_datetime(ends.iloc[rows].to_numpy() if len(rows) else []),
+            "source_row": rows + 2,
+        }
     )
-    typed["valid_from"] = pd.to_datetime(typed["valid_from"])
-    typed["valid_until"] = pd.to_datetime(typed["valid_until"])
-    _report_overlapping_claims(typed, layers_metric, file_name, findings)
+    _report_overlapping_claims(typed, lengths, file_name, findings)
     return typed
 
 
@@ -223,41 +283,47 @@ def _stretch_numbers(from_text: str, to_text: str) -> tuple[float | None, float 
     return one(from_text), one(to_text)
 
 
-def _days(dates: pd.Series, missing: int) -> np.ndarray:
-    """Dates as day numbers, open ends (NaT) as a far past or future."""
-    values = pd.to_datetime(dates).to_numpy(dtype="datetime64[D]").astype("int64").astype(float)
-    values[pd.isna(dates).to_numpy()] = missing
-    return values
-
-
 def _report_overlapping_claims(
-    typed: pd.DataFrame, layers_metric: dict[str, gpd.GeoSeries], file_name: str, findings: Findings
+    typed: pd.DataFrame, lengths: dict[str, np.ndarray], file_name: str, findings: Findings
 ) -> None:
-    """Two rows of the same role overlapping in metres and in time: a warning.
+    """Two lead rows overlapping in metres and in time: a warning.
 
     The ground is claimed twice; coverage reports it as a conflict, so it is a
     warning here rather than an error that would refuse the dataset.
     """
-    holding = typed[typed["role"] == "lead"]
-    if holding.empty:
+    lead = typed[typed["role"] == "lead"]
+    repeated = lead[lead.duplicated(["layer", "feature_id"], keep=False)]
+    if repeated.empty:
         return
-    repeated = holding[holding.duplicated(["layer", "feature_id"], keep=False)]
-    for (layer_id, feature_id), group in repeated.groupby(["layer", "feature_id"], sort=False):
-        length_m = float(shapely.length(layers_metric[layer_id].iat[int(group["position"].iat[0])]))
-        starts = group["from_m"].fillna(0.0).to_numpy()
-        ends = group["to_m"].fillna(length_m if length_m > 0 else np.inf).to_numpy()
-        t0 = _days(group["valid_from"], missing=-(10**9))
-        t1 = _days(group["valid_until"], missing=10**9)
-        for i in range(len(group)):
-            for j in range(i + 1, len(group)):
-                overlap_m = min(ends[i], ends[j]) - max(starts[i], starts[j])
-                if overlap_m > 0 and t0[i] <= t1[j] and t0[j] <= t1[i]:
-                    a, b = group.iloc[i], group.iloc[j]
+    far = 1e12
+    day = np.timedelta64(1, "D")
+    t0 = repeated["valid_from"].to_numpy(dtype="datetime64[D]")
+    t1 = repeated["valid_until"].to_numpy(dtype="datetime64[D]")
+    t0_days = np.where(np.isnat(t0), -far, (t0 - np.datetime64("1970-01-01")) / day)
+    t1_days = np.where(np.isnat(t1), far, (t1 - np.datetime64("1970-01-01")) / day)
+    layer_ids = repeated["layer"].to_numpy(dtype=object)
+    positions = repeated["position"].to_numpy(dtype=int)
+    line_length = np.array([lengths[layer][pos] for layer, pos in zip(layer_ids, positions, strict=True)])
+    starts = np.nan_to_num(repeated["from_m"].to_numpy(dtype=float), nan=0.0)
+    ends = np.where(np.isnan(repeated["to_m"].to_numpy(dtype=float)), np.maximum(line_length, far), repeated["to_m"])
+    groups: dict[tuple[str, int], list[int]] = {}
+    for i, key in enumerate(zip(layer_ids, positions, strict=True)):
+        groups.setdefault(key, []).append(i)
+    units = repeated["unit_id"].to_numpy(dtype=object)
+    source = repeated["source_row"].to_numpy(dtype=int)
+    features = repeated["feature_id"].to_numpy(dtype=object)
+    for members in groups.values():
+        for a_pos, a in enumerate(members):
+            for b in members[a_pos + 1 :]:
+                overlap_m = min(ends[a], ends[b]) - max(starts[a], starts[b])
+                if overlap_m > 0 and t0_days[a] <= t1_days[b] and t0_days[b] <= t1_days[a]:
                     findings.warning(
                         "claim_overlap",
-                        f"{file_name} rows {a['source_row']} and {b['source_row']}: units {a['unit_id']} and "
-                        f"{b['unit_id']} both lead {feature_id} over the same ground at the same time",
-                        file=file_name, feature_id=feature_id, field="unit_id",
+                        f"{file_name} rows {source[a]} and {source[b]}: units {units[a]} and {units[b]} both lead "
+                        f"{features[a]} over the same ground at the same time",
+                        file=file_name,
+                        feature_id=features[a],
+                        field="unit_id",
                     )
 
 
@@ -298,8 +364,13 @@ def build_duty_zones(
                     rows,
                     pd.DataFrame(
                         {
-                            "position": has, "unit_id": values[has], "role": "lead", "from_m": np.nan,
-                            "to_m": np.nan, "valid_from": pd.NaT, "valid_until": pd.NaT,
+                            "position": has,
+                            "unit_id": values[has],
+                            "role": "lead",
+                            "from_m": np.nan,
+                            "to_m": np.nan,
+                            "valid_from": pd.NaT,
+                            "valid_until": pd.NaT,
                         }
                     ),
                 ],
@@ -311,8 +382,13 @@ def build_duty_zones(
                 rows,
                 pd.DataFrame(
                     {
-                        "position": unheld, "unit_id": "", "role": "", "from_m": np.nan, "to_m": np.nan,
-                        "valid_from": pd.NaT, "valid_until": pd.NaT,
+                        "position": unheld,
+                        "unit_id": "",
+                        "role": "",
+                        "from_m": np.nan,
+                        "to_m": np.nan,
+                        "valid_from": pd.NaT,
+                        "valid_until": pd.NaT,
                     }
                 ),
             ],
@@ -421,7 +497,9 @@ def stretch_zone(line: object, from_m: float, to_m: float, radius_m: float) -> o
     return zone
 
 
-def _districts_of(zone_metric: gpd.GeoSeries, frame_metric: gpd.GeoSeries | None, frame_ids: np.ndarray | None) -> np.ndarray:
+def _districts_of(
+    zone_metric: gpd.GeoSeries, frame_metric: gpd.GeoSeries | None, frame_ids: np.ndarray | None
+) -> np.ndarray:
     """The district holding each zone's representative point ('' outside the frame)."""
     result = np.full(len(zone_metric), "", dtype=object)
     if frame_metric is None or frame_ids is None or not len(zone_metric) or not len(frame_metric):

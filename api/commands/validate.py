@@ -24,11 +24,17 @@ SHOWN_PER_CODE = 8
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "validate", parents=[common], help="check a dataset and list its problems",
+        "validate",
+        parents=[common],
+        help="check a dataset and list its problems",
         description="Load, validate and join a dataset; list findings grouped by file.",
     )
     add_json_flag(parser)
-    parser.add_argument("--fix", action="store_true", help="repair invalid geometries (make_valid) and write <file>.fixed.geojson copies")
+    parser.add_argument(
+        "--fix",
+        action="store_true",
+        help="repair invalid geometries (make_valid) and write <file>.fixed.geojson copies",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -61,7 +67,9 @@ def _print_human(ds: Dataset, written: list[Path]) -> None:
             count = ds.feature_counts().get(spec.id)
             shown = "not loaded" if count is None else f"{count} features"
             print(f"  {spec.title_in(lang)} [{spec.id}]: {shown}")
-        print(f"  units: {len(ds.units)}, standards: {len(ds.standards)}, assignments: {len(ds.assignments)}, duty zones: {len(ds.duty_zones)}")
+        print(
+            f"  units: {len(ds.units)}, standards: {len(ds.standards)}, assignments: {len(ds.assignments)}, duty zones: {len(ds.duty_zones)}"
+        )
     by_file: dict[str, list] = defaultdict(list)
     for finding in ds.findings:
         by_file[finding.file or "(dataset)"].append(finding)
@@ -96,6 +104,9 @@ def _write_fixed(ds: Dataset) -> list[Path]:
         target = ds.path / (Path(spec.file).stem + ".fixed.geojson")
         keep = [c for c in layer.columns if c not in ("geometry",) and not c.startswith("__")]
         text = layer[keep + ["geometry"]].to_json(drop_id=True, ensure_ascii=False)
-        write_atomically(target, lambda tmp, text=text: tmp.write_text(json.dumps(json.loads(text), ensure_ascii=False), encoding="utf-8"))
+        write_atomically(
+            target,
+            lambda tmp, text=text: tmp.write_text(json.dumps(json.loads(text), ensure_ascii=False), encoding="utf-8"),
+        )
         written.append(target)
     return written

@@ -86,7 +86,11 @@ def test_expired_assignment_leaves_feature_unheld_not_gone(tmp_path: Path) -> No
     # if S2's last holder's term ends, S2 must show as unheld, not vanish
     folder = tmp_path / "mini"
     shutil.copytree(DATA / "mini", folder)
-    text = (folder / "assignments.csv").read_text(encoding="utf-8").replace("S2,U3,lead,,,2026-01-01,", "S2,U3,lead,,,2026-01-01,2026-02-01")
+    text = (
+        (folder / "assignments.csv")
+        .read_text(encoding="utf-8")
+        .replace("S2,U3,lead,,,2026-01-01,", "S2,U3,lead,,,2026-01-01,2026-02-01")
+    )
     (folder / "assignments.csv").write_text(text, encoding="utf-8")
     zones = load_dataset(folder).zones_on("2026-06-01")
     s2 = zones[zones["feature_id"] == "S2"]
@@ -100,7 +104,11 @@ def test_foreign_dataset_needs_only_a_catalog() -> None:
     assert ds.ok
     codes = {f.code for f in ds.findings}
     assert {"crs_member", "ring_orientation"} <= codes
-    assert sorted(ds.units["unit_id"]) == ["North Sweeping District", "South Sweeping District", "West Sweeping District"]
+    assert sorted(ds.units["unit_id"]) == [
+        "North Sweeping District",
+        "South Sweeping District",
+        "West Sweeping District",
+    ]
     zones = ds.duty_zones
     assert list(zones.sort_values("feature_id")["feature_id"]) == [str(i) for i in range(101, 107)]
     assert set(zones["unit_id"]) == set(ds.units["unit_id"])
@@ -119,13 +127,17 @@ def test_gcj02_dataset_is_converted_to_wgs84(tmp_path: Path) -> None:
     folder = tmp_path / "gcj"
     shutil.copytree(DATA / "mini_wgs84", folder)
     base = load_dataset(folder)
-    layer = base.layers["streets"][["feature_id", "name", "grade", "width_m", "geometry"]].rename(columns={"feature_id": "id"})
+    layer = base.layers["streets"][["feature_id", "name", "grade", "width_m", "geometry"]].rename(
+        columns={"feature_id": "id"}
+    )
     shifted = layer.copy()
     shifted["geometry"] = shapely.transform(
         layer.geometry.values, lambda xy: np.column_stack(wgs84_to_gcj02(xy[:, 0], xy[:, 1]))
     )
     shifted.to_file(folder / "streets.geojson", driver="GeoJSON")
-    catalog = (folder / "catalog.toml").read_text(encoding="utf-8").replace('lang = "zh"', 'lang = "zh"\ndatum = "gcj02"')
+    catalog = (
+        (folder / "catalog.toml").read_text(encoding="utf-8").replace('lang = "zh"', 'lang = "zh"\ndatum = "gcj02"')
+    )
     (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
     converted = load_dataset(folder)
     offsets = converted.layers["streets"].to_crs(4545).distance(base.layers["streets"].to_crs(4545))
@@ -140,12 +152,16 @@ def test_geopackage_and_zipped_shapefile_layers(tmp_path: Path) -> None:
     catalog = (folder / "catalog.toml").read_text(encoding="utf-8")
     layer = base.layers["compounds"][["feature_id", "name", "grade", "geometry"]].rename(columns={"feature_id": "id"})
     pyogrio.write_dataframe(layer, folder / "compounds.gpkg")
-    streets = base.layers["streets"][["feature_id", "name", "grade", "width_m", "geometry"]].rename(columns={"feature_id": "id"})
+    streets = base.layers["streets"][["feature_id", "name", "grade", "width_m", "geometry"]].rename(
+        columns={"feature_id": "id"}
+    )
     shp_dir = tmp_path / "shp"
     shp_dir.mkdir()
     pyogrio.write_dataframe(streets, shp_dir / "streets.shp", encoding="UTF-8")
     shutil.make_archive(str(folder / "streets"), "zip", shp_dir)
-    catalog = catalog.replace('file = "compounds.geojson"', 'file = "compounds.gpkg"').replace('file = "streets.geojson"', 'file = "streets.zip"')
+    catalog = catalog.replace('file = "compounds.geojson"', 'file = "compounds.gpkg"').replace(
+        'file = "streets.geojson"', 'file = "streets.zip"'
+    )
     (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
     other = load_dataset(folder)
     assert other.ok, [f.message for f in other.findings if f.level == "error"]
