@@ -103,7 +103,7 @@ def _write_fixed(ds: Dataset) -> list[Path]:
         layer = ds.layers[spec.id]
         target = ds.path / (Path(spec.file).stem + ".fixed.geojson")
         keep = [c for c in layer.columns if c not in ("geometry",) and not c.startswith("__")]
-        text = layer[keep + ["geometry"]].to_json(drop_id=True, ensure_ascii=False)
+        text = layer[[*keep, "geometry"]].to_json(drop_id=True, ensure_ascii=False)
         write_atomically(
             target,
             lambda tmp, text=text: tmp.write_text(json.dumps(json.loads(text), ensure_ascii=False), encoding="utf-8"),
