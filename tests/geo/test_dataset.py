@@ -170,3 +170,43 @@ def test_geopackage_and_zipped_shapefile_layers(tmp_path: Path) -> None:
         other.duty_zones[columns].reset_index(drop=True), base.duty_zones[columns].reset_index(drop=True)
     )
     assert np.allclose(other.duty_zones["area_m2"], base.duty_zones["area_m2"], rtol=1e-6, equal_nan=True)
+
+
+def test_demo_validates_with_only_its_planted_warnings(demo_ds: Dataset) -> None:
+    # layers/ankang/README.md lists the planted problems: they are warnings, not errors
+    assert demo_ds.ok
+    assert demo_ds.feature_counts() == {
+        "districts": 16,
+        "urban_villages": 24,
+        "back_streets": 177,
+        "unmanaged_compounds": 65,
+        "city_entrances": 6,
+        "riverbank_segments": 8,
+        "facilities": 150,
+    }
+    unheld = [f.feature_id for f in demo_ds.findings if f.code == "feature_unheld"]
+    idle = [f.feature_id for f in demo_ds.findings if f.code == "unit_unused"]
+    assert unheld == ["UC044"] and idle == ["DEP33"]
+    assert all(f.level != "error" for f in demo_ds.findings)
+
+
+def test_demo_round_trips_through_geopackage(demo_ds: Dataset, tmp_path: Path) -> None:
+    # every demo layer written to one GeoPackage and read back gives the same dataset
+    folder = tmp_path / "ankang_gpkg"
+    shutil.copytree(demo_ds.path, folder)
+    catalog = (folder / "catalog.toml").read_text(encoding="utf-8")
+    for spec in demo_ds.catalog.layers:
+        source = pyogrio.read_dataframe(folder / spec.file)
+        pyogrio.write_dataframe(source, folder / f"{spec.id}.gpkg")
+        (folder / spec.file).unlink()
+        catalog = catalog.replace(f'file = "{spec.file}"', f'file = "{spec.id}.gpkg"')
+    (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
+    again = load_dataset(folder)
+    assert again.ok and again.feature_counts() == demo_ds.feature_counts()
+    columns = ["zone_id", "layer", "feature_id", "name", "unit_id", "role", "standard_id", "from_m", "to_m", "district_id"]
+    pd.testing.assert_frame_equal(again.duty_zones[columns], demo_ds.duty_zones[columns])
+    assert np.allclose(again.duty_zones["area_m2"], demo_ds.duty_zones["area_m2"], rtol=1e-9, equal_nan=True)
+    assert shapely.equals_exact(
+        np.asarray(again.duty_zones.geometry.values), np.asarray(demo_ds.duty_zones.geometry.values), tolerance=1e-9
+    ).all()
+    assert [f.code for f in again.findings] == [f.code for f in demo_ds.findings]
