@@ -73,8 +73,23 @@ async def date_param(
     ] = None,
 ) -> dt.date | None:
     """The day to answer for, refused when it cannot be a real assignment date."""
-    if date is not None and not (EARLIEST_DATE <= date <= LATEST_DATE):
-        raise BadParameterError("date", f"date {date.isoformat()} is outside {EARLIEST_DATE}..{LATEST_DATE}")
+    if date is not None:
+        _check_date_range(date, "date")
+    return date
+
+
+def _check_date_range(date: dt.date, parameter: str) -> None:
+    if not (EARLIEST_DATE <= date <= LATEST_DATE):
+        raise BadParameterError(parameter, f"{parameter} {date.isoformat()} is outside {EARLIEST_DATE}..{LATEST_DATE}")
+
+
+def parse_date(text: str, parameter: str) -> dt.date:
+    """An ISO day from text found outside the query (a request body), checked like the ``date`` parameter."""
+    try:
+        date = dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise BadParameterError(parameter, f"{parameter} {text[:40]!r} is not a date (use YYYY-MM-DD)") from None
+    _check_date_range(date, parameter)
     return date
 
 

@@ -1,0 +1,311 @@
+"""Who is responsible for this point? One point, a batch, or a CSV file.
+
+* ``GET /lookup?lon&lat&crs&date``: the same object as ``respmap lookup --json``
+  (:func:`geo.lookup.lookup`). This is the field staff's hot path: the handler
+  is ``async`` and its dependencies too, so a request never hops to a thread.
+* ``POST /lookup``: a JSON list of points, ``{"points": [...]}`` or a GeoJSON
+  FeatureCollection of points; answers one row per point, in input order, from
+  :func:`geo.lookup.lookup_many`. A malformed point gets its own ``error`` and
+  the others are answered; only a body that is not one of these shapes is 422.
+* ``POST /lookup/csv``: a CSV upload annotated like ``respmap assign`` does.
+
+Batches run in the thread pool so that a large one never stalls the single
+lookups queued behind it.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Annotated, Any
+
+import numpy as np
+from fastapi import APIRouter, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+
+from api.dependencies import Crs, DatasetDep, DateDep, Lat, Lon, answer_date, parse_date
+from api.errors import InvalidBodyError, TooLargeError, error_responses
+from api.responses import JSONAnswer, loads, plain_records
+from geo import Dataset
+
+ORDER = 20
+router = APIRouter(tags=["lookup"])
+
+# Columns of geo.lookup.lookup_many's answer, in the order they are returned.
+ROW_FIELDS = (
+    "layer", "feature_id", "name", "unit_id", "unit_name", "role",
+    "from_m", "to_m", "distance_m", "fallback", "district_id", "error",
+)  # fmt: skip
+
+
+# -- response models (documentation and schema checks) -------------------------------
+class LookupAnswer(BaseModel):
+    """The answer of ``respmap lookup --json`` (see geo.lookup)."""
+
+    model_config = ConfigDict(extra="allow")
+    point: dict[str, Any] = Field(description="the point as given (lon, lat, crs) and in WGS-84")
+    date: str | None = Field(description="the day the answer is for")
+    inside_frame: bool = Field(description="whether the point lies in a campaign district")
+    district: dict[str, Any] | None = Field(description="the district it lies in, with its fallback unit; null outside")
+    matches: list[dict[str, Any]] = Field(
+        description="every zone covering the point, most specific first; the district fallback last"
+    )
+    nearest: dict[str, Any] | None = Field(description="outside every zone: the nearest one and its distance")
+
+
+class BatchRow(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    index: int = Field(description="position of the point in the request (0-based)")
+    id: str | int | float | None = Field(default=None, description="the point's `id` as sent, if it had one")
+    error: str | None = Field(description="why this point got no answer; null when it did")
+
+
+class BatchAnswer(BaseModel):
+    crs: str
+    date: str
+    count: int = Field(description="points received")
+    errors: int = Field(description="points that got an error instead of an answer")
+    results: list[BatchRow] = Field(
+        description="one row per point in input order: layer, feature_id, name, unit_id, unit_name, role, "
+        "from_m, to_m, distance_m, fallback, district_id, error"
+    )
+
+
+_POINT_SCHEMA: dict[str, Any] = {
+    "oneOf": [
+        {
+            "type": "object",
+            "required": ["lon", "lat"],
+            "properties": {
+                "lon": {"type": "number", "description": "longitude (x) in the request's crs"},
+                "lat": {"type": "number", "description": "latitude (y) in the request's crs"},
+                "id": {"description": "echoed back in the answer", "type": ["string", "integer"]},
+            },
+        },
+        {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 3, "description": "[lon, lat]"},
+    ]
+}
+BATCH_BODY: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": (
+            'The points: a JSON list of `{"lon", "lat", "id"?}` objects (or `[lon, lat]` pairs), an object '
+            '`{"points": [...], "crs"?, "date"?}`, or a GeoJSON FeatureCollection of Point features '
+            "(the feature's `id`, or its `properties.id`, is echoed)."
+        ),
+        "content": {
+            media_type: {
+                "schema": {
+                    "oneOf": [
+                        {"type": "array", "items": _POINT_SCHEMA},
+                        {
+                            "type": "object",
+                            "required": ["points"],
+                            "properties": {
+                                "points": {"type": "array", "items": _POINT_SCHEMA},
+                                "crs": {"type": "string", "description": "used when the query has no crs"},
+                                "date": {
+                                    "type": "string",
+                                    "format": "date",
+                                    "description": "used when the query has no date",
+                                },
+                            },
+                        },
+                        {
+                            "type": "object",
+                            "required": ["type", "features"],
+                            "properties": {
+                                "type": {"const": "FeatureCollection"},
+                                "features": {"type": "array", "items": {"type": "object"}},
+                            },
+                        },
+                    ]
+                },
+                "example": [{"lon": 109.0292, "lat": 32.6853, "id": "p1"}, {"lon": 109.03, "lat": 32.69}],
+            }
+            for media_type in ("application/json", "application/geo+json")
+        },
+    }
+}
+
+
+# -- routes ------------------------------------------------------------------------
+@router.get(
+    "/lookup",
+    summary="Who is responsible for this point?",
+    response_model=LookupAnswer,
+    responses=error_responses(400),
+)
+async def lookup_point(ds: DatasetDep, lon: Lon, lat: Lat, crs: Crs = "wgs84", date: DateDep = None) -> JSONAnswer:
+    return JSONAnswer(ds.lookup(lon, lat, crs=crs, date=date).to_dict())
+
+
+@router.post(
+    "/lookup",
+    summary="Who is responsible for each of these points? (batch)",
+    response_model=BatchAnswer,
+    responses=error_responses(400, 413, 422),
+    openapi_extra=BATCH_BODY,
+)
+async def lookup_batch(
+    request: Request,
+    ds: DatasetDep,
+    crs: Annotated[
+        str | None,
+        Query(
+            description="CRS of every point (as for GET /lookup); default `wgs84`", examples=["gcj02"], max_length=64
+        ),
+    ] = None,
+    date: DateDep = None,
+) -> JSONAnswer:
+    body = await request.body()
+    limit = request.app.state.settings.batch_limit
+    answer = await run_in_threadpool(_answer_batch, ds, body, crs, date, limit)
+    return JSONAnswer(answer)
+
+
+# -- batch parsing -----------------------------------------------------------------
+def _answer_batch(ds: Dataset, body: bytes, crs: str | None, date: Any, limit: int) -> dict[str, Any]:
+    try:
+        payload = loads(body)
+    except ValueError as exc:
+        raise InvalidBodyError(f"the body is not valid JSON: {str(exc)[:200]}") from None
+    items, body_crs, body_date = _points_of(payload)
+    if len(items) > limit:
+        raise TooLargeError(
+            f"{len(items)} points is more than this server answers in one request ({limit}); split the batch",
+            {"limit": limit, "count": len(items)},
+        )
+    crs = crs or body_crs or "wgs84"
+    if date is None and body_date is not None:
+        date = parse_date(body_date, "date (in the body)")
+    ids, lons, lats, errors = _parse_points(items)
+    valid = np.flatnonzero(np.array([e is None for e in errors], dtype=bool))
+    rows: list[dict[str, Any]] = [{} for _ in items]
+    if len(valid):
+        table = ds.lookup_many(lons[valid], lats[valid], crs=crs, date=date)
+        for position, record in zip(valid.tolist(), plain_records(table), strict=True):
+            rows[position] = record
+    results = []
+    for index, (identifier, error, row) in enumerate(zip(ids, errors, rows, strict=True)):
+        result: dict[str, Any] = {"index": index}
+        if identifier is not None:
+            result["id"] = identifier
+        result["lon"] = None if error else float(lons[index])
+        result["lat"] = None if error else float(lats[index])
+        for field in ROW_FIELDS:
+            result[field] = row.get(field)
+        if error:
+            result["error"] = error
+        results.append(result)
+    return {
+        "crs": crs,
+        "date": answer_date(ds, date),
+        "count": len(results),
+        "errors": sum(1 for r in results if r["error"]),
+        "results": results,
+    }
+
+
+def _points_of(payload: Any) -> tuple[list[Any], str | None, str | None]:
+    """The list of point items in any accepted body shape, with crs/date given in the body."""
+    if isinstance(payload, list):
+        return payload, None, None
+    if isinstance(payload, dict):
+        if payload.get("type") == "FeatureCollection":
+            features = payload.get("features")
+            if not isinstance(features, list):
+                raise InvalidBodyError("a FeatureCollection needs a `features` list")
+            return [_feature_point(feature) for feature in features], None, None
+        if "points" in payload:
+            points = payload["points"]
+            if not isinstance(points, list):
+                raise InvalidBodyError('`points` must be a list of {"lon", "lat"} objects')
+            body_crs = payload.get("crs")
+            body_date = payload.get("date")
+            if body_crs is not None and not isinstance(body_crs, str):
+                raise InvalidBodyError('`crs` must be a string such as "gcj02" or "EPSG:4545"')
+            if body_date is not None and not isinstance(body_date, str):
+                raise InvalidBodyError("`date` must be a string YYYY-MM-DD")
+            return points, body_crs, body_date
+    raise InvalidBodyError(
+        'the body must be a JSON list of points, an object {"points": [...]} or a GeoJSON FeatureCollection of points'
+    )
+
+
+class _BadFeature:
+    """A feature that is not a Point: carries the reason to the per-point error."""
+
+    def __init__(self, reason: str, identifier: Any = None) -> None:
+        self.reason = reason
+        self.identifier = identifier
+
+
+def _feature_point(feature: Any) -> Any:
+    if not isinstance(feature, dict):
+        return _BadFeature("not a GeoJSON Feature object")
+    properties = feature.get("properties") if isinstance(feature.get("properties"), dict) else {}
+    identifier = feature.get("id", properties.get("id"))
+    geometry = feature.get("geometry")
+    if not isinstance(geometry, dict) or geometry.get("type") != "Point":
+        kind = geometry.get("type") if isinstance(geometry, dict) else None
+        return _BadFeature(f"geometry must be a Point, not {str(kind)[:40]}", identifier)
+    coordinates = geometry.get("coordinates")
+    return {"coordinates": coordinates, "id": identifier}
+
+
+def _parse_points(items: list[Any]) -> tuple[list[Any], np.ndarray, np.ndarray, list[str | None]]:
+    """ids, lons, lats (NaN where unusable) and a per-point error (None when usable)."""
+    count = len(items)
+    lons = np.full(count, np.nan)
+    lats = np.full(count, np.nan)
+    ids: list[Any] = [None] * count
+    errors: list[str | None] = [None] * count
+    for index, item in enumerate(items):
+        lon: Any
+        lat: Any
+        if isinstance(item, _BadFeature):
+            ids[index] = _plain_id(item.identifier)
+            errors[index] = item.reason
+            continue
+        if isinstance(item, dict) and "coordinates" in item and "lon" not in item:
+            ids[index] = _plain_id(item.get("id"))
+            pair = item["coordinates"]
+            if not isinstance(pair, list) or len(pair) < 2:
+                errors[index] = "Point coordinates must be [lon, lat]"
+                continue
+            lon, lat = pair[0], pair[1]
+        elif isinstance(item, dict):
+            ids[index] = _plain_id(item.get("id"))
+            if "lon" not in item or "lat" not in item:
+                errors[index] = "a point needs both lon and lat"
+                continue
+            lon, lat = item["lon"], item["lat"]
+        elif isinstance(item, list) and 2 <= len(item) <= 3:
+            lon, lat = item[0], item[1]
+        else:
+            errors[index] = 'a point must be {"lon": x, "lat": y} or [lon, lat]'
+            continue
+        if not _is_number(lon) or not _is_number(lat):
+            errors[index] = "lon and lat must be finite numbers"
+            continue
+        lons[index], lats[index] = float(lon), float(lat)
+    return ids, lons, lats, errors
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    try:
+        return math.isfinite(value)
+    except OverflowError:  # an integer too large for a float
+        return False
+
+
+def _plain_id(value: Any) -> str | int | float | None:
+    """An id to echo: strings and numbers as they are, anything else as text (bounded)."""
+    if isinstance(value, str):
+        return value[:200]
+    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
+        return value
+    return str(value)[:200]
