@@ -167,7 +167,9 @@ def content_security_policy(
     return _content_security_policy(base_tiles(options.tiles, lang, tianditu_key), inline=inline)
 
 
-def render_map(ds: Dataset, options: MapOptions, *, inline: bool = True, tianditu_key: str | None = None) -> str:
+def render_map(
+    ds: Dataset, options: MapOptions, *, inline: bool = True, tianditu_key: str | None = None, prefix: str = ""
+) -> str:
     """The whole HTML page of a map.
 
     Args:
@@ -176,6 +178,7 @@ def render_map(ds: Dataset, options: MapOptions, *, inline: bool = True, tiandit
         inline: True for one self-contained file (Leaflet, plugins, CSS, data
             inside); False for a page served with its assets under ``/assets``.
         tianditu_key: for ``tiles="tianditu"``; default ``RESPMAP_TIANDITU_KEY``.
+        prefix: the server's root path, put before ``/assets`` in served pages.
 
     Raises:
         UnknownFocusError: the unit or district id is not in the dataset.
@@ -184,7 +187,7 @@ def render_map(ds: Dataset, options: MapOptions, *, inline: bool = True, tiandit
     """
     lang = options.lang or ds.lang
     tiles = base_tiles(options.tiles, lang, tianditu_key)
-    assets = head_html(MAP_ASSETS, inline=inline)  # fails early, before any work, when not installed
+    assets = head_html(MAP_ASSETS, inline=inline, prefix=prefix)  # fails early, before any work, when not installed
     payload = build_payload(ds, options)
     bounds = payload["view"]["bounds"]
     if bounds:

@@ -12,6 +12,7 @@ depends on the internet is worse than a clear error at build time.
 from __future__ import annotations
 
 import base64
+import html
 import mimetypes
 import re
 from dataclasses import dataclass
@@ -108,8 +109,8 @@ def _safe_inline_style(source: str) -> str:
     return re.sub(r"</(style)", r"<\\/\1", source, flags=re.IGNORECASE)
 
 
-def head_html(assets: tuple[Asset, ...], *, inline: bool) -> str:
-    """The ``<link>``/``<script>`` tags (served) or the inlined files (self-contained)."""
+def head_html(assets: tuple[Asset, ...], *, inline: bool, prefix: str = "") -> str:
+    """The ``<link>``/``<script>`` tags (served, under ``prefix``) or the inlined files (self-contained)."""
     check_assets(assets)
     parts: list[str] = []
     for asset in assets:
@@ -119,9 +120,9 @@ def head_html(assets: tuple[Asset, ...], *, inline: bool) -> str:
             else:
                 parts.append(f"<script>\n{_safe_inline_script(asset.path.read_text(encoding='utf-8'))}\n</script>")
         elif asset.kind == "css":
-            parts.append(f'<link rel="stylesheet" href="{asset.url}"/>')
+            parts.append(f'<link rel="stylesheet" href="{html.escape(prefix + asset.url)}"/>')
         else:
-            parts.append(f'<script src="{asset.url}"></script>')
+            parts.append(f'<script src="{html.escape(prefix + asset.url)}"></script>')
     return "\n".join(parts)
 
 

@@ -1,0 +1,146 @@
+/*
+ * respmap /here: the phone page. Takes the browser's position (WGS-84) or a
+ * tap on the map, asks the server's /lookup and shows, in large type, the
+ * unit responsible there with its contact and a tap-to-call link. Every
+ * value from the answer is written with textContent.
+ */
+(function () {
+  'use strict';
+
+  var H = { lastAnswer: null };
+  window.respmapHere = H;
+
+  function el(tag, className, text) {
+    var node = document.createElement(tag);
+    if (className) { node.className = className; }
+    if (text !== undefined && text !== null && text !== '') { node.textContent = String(text); }
+    return node;
+  }
+
+  function add(parent, tag, className, text) {
+    var node = el(tag, className, text);
+    parent.appendChild(node);
+    return node;
+  }
+
+  function telHref(phone) {
+    var kept = String(phone || '').replace(/[^0-9+*#,;]/g, '');
+    return kept ? 'tel:' + kept : '';
+  }
+
+  function decodeFlat(a) {
+    var out = new Array(a.length >> 1), x = 0, y = 0;
+    for (var i = 0, j = 0; i < a.length; i += 2, j++) { x += a[i]; y += a[i + 1]; out[j] = [y / 1e6, x / 1e6]; }
+    return out;
+  }
+
+  function roleWord(W, role, fallback) {
+    if (fallback) { return W.fallback; }
+    return W[role] || W.lead;
+  }
+
+  function unitCard(parent, W, unit, role, fallback, big) {
+    var box = add(parent, 'div', big ? 'here-unit here-unit-main' : 'here-unit');
+    add(box, 'div', 'here-role', roleWord(W, role, fallback));
+    add(box, 'div', 'here-unit-name', unit.name || unit.unit_id || '');
+    if (unit.contact) { add(box, 'div', 'here-contact', W.contact + ': ' + unit.contact); }
+    if (unit.phone) {
+      var href = telHref(unit.phone);
+      var call = add(box, href ? 'a' : 'span', 'here-call', (href ? '\u260E ' : '') + unit.phone);
+      if (href) { call.href = href; call.setAttribute('aria-label', W.call + ' ' + unit.phone); }
+    }
+  }
+
+  function show(answer) {
+    var W = H.words, out = H.answerBox;
+    while (out.firstChild) { out.removeChild(out.firstChild); }
+    H.lastAnswer = answer;
+    var matches = answer.matches || [];
+    if (answer.inside_frame === false) { add(out, 'p', 'here-warning', W.outside); }
+    var district = answer.district;
+    if (district) {
+      add(out, 'p', 'here-district', W.district + ': ' + (typeof district === 'string' ? district : (district.name || district.district_id || '')));
+    }
+    var first = true;
+    matches.forEach(function (m) {
+      var section = add(out, 'section', first ? 'here-match here-best' : 'here-match');
+      var place = (m.layer_title ? m.layer_title + ' · ' : '') + (m.name || m.feature_id || '') + (m.stretch ? ' · ' + m.stretch : '');
+      add(section, 'div', 'here-place', m.fallback ? W.fallback : place);
+      (m.units || []).forEach(function (u, i) { unitCard(section, W, u, u.role, m.fallback, first && i === 0); });
+      first = false;
+    });
+    if (!matches.length) {
+      add(out, 'p', 'here-warning', W.nobody);
+      if (answer.nearest) {
+        var n = answer.nearest;
+        add(out, 'p', 'here-nearest', W.nearest + ': ' + (n.name || n.feature_id || '') +
+            (typeof n.distance_m === 'number' ? ' (' + Math.round(n.distance_m) + ' ' + W.metres + ')' : ''));
+      }
+    }
+    document.documentElement.setAttribute('data-here-answered', String(Date.now()));
+  }
+
+  function status(text) { H.statusBox.textContent = text || ''; }
+
+  /** Ask who answers at lon/lat given in crs; mark the point at latlng on the map. */
+  function ask(lon, lat, crs, latlng) {
+    var spec = H.data.lookup;
+    if (latlng) {
+      if (!H.marker) { H.marker = L.circleMarker(latlng, { radius: 9, color: '#fff', weight: 3, fillColor: '#d7191c', fillOpacity: 1 }).addTo(H.map); }
+      H.marker.setLatLng(latlng);
+    }
+    status(H.words.lookup_wait);
+    var params = new URLSearchParams({ lon: Number(lon).toFixed(7), lat: Number(lat).toFixed(7), crs: crs });
+    if (H.data.date) { params.set('date', H.data.date); }
+    return fetch(spec.url + '?' + params.toString(), { headers: { Accept: 'application/json' } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (answer) { status(''); show(answer); return answer; })
+      .catch(function (error) { status(H.words.lookup_failed + ' (' + String(error.message || error) + ')'); });
+  }
+  H.ask = ask;
+
+  function locate() {
+    var W = H.words;
+    if (!navigator.geolocation) { status(W.geo_missing); return; }
+    status(W.locating);
+    navigator.geolocation.getCurrentPosition(function (pos) {
+      var lng = pos.coords.longitude, lat = pos.coords.latitude;
+      var shown = H.data.datum === 'gcj02' && window.respmapDatum ? window.respmapDatum.wgs84ToGcj02(lng, lat) : [lng, lat];
+      var latlng = L.latLng(shown[1], shown[0]);
+      H.map.setView(latlng, Math.max(H.map.getZoom(), 16), { animate: false });
+      ask(lng, lat, 'wgs84', latlng);
+    }, function (error) {
+      status(W.geo_failed + ' (' + String(error.message || error.code) + '). ' + W.tap_hint);
+    }, { enableHighAccuracy: true, timeout: 15000, maximumAge: 10000 });
+  }
+  H.locate = locate;
+
+  H.init = function (dataId) {
+    var data = H.data = JSON.parse(document.getElementById(dataId).textContent);
+    var W = H.words = data.labels;
+    document.getElementById('here-title').textContent = W.here_title;
+    var button = document.getElementById('here-locate');
+    button.textContent = W.locate_me;
+    button.addEventListener('click', locate);
+    H.statusBox = document.getElementById('here-status');
+    H.answerBox = document.getElementById('here-answer');
+    status(W.tap_hint);
+    var map = H.map = L.map('here-map', { preferCanvas: true, zoomControl: true });
+    if (data.tiles) {
+      L.tileLayer(data.tiles.url, { subdomains: data.tiles.subdomains, attribution: data.tiles.attribution, maxZoom: 20, maxNativeZoom: 18 }).addTo(map);
+    }
+    data.districts.forEach(function (g) {
+      L.polygon(g.map(function (poly) { return poly.map(decodeFlat); }), { color: '#3a3a3a', weight: 1.5, fill: false, interactive: false }).addTo(map);
+    });
+    if (data.bounds) { map.fitBounds(data.bounds, { animate: false }); } else { map.setView([32.69, 109.03], 13); }
+    map.on('click', function (e) { ask(e.latlng.lng, e.latlng.lat, data.datum, e.latlng); });
+    if (navigator.geolocation && navigator.permissions && navigator.permissions.query) {
+      // Ask straight away only when the phone already allowed it; otherwise wait for the button.
+      navigator.permissions.query({ name: 'geolocation' }).then(function (p) { if (p.state === 'granted') { locate(); } }, function () {});
+    }
+    window.respmapReady = true;
+  };
+})();
