@@ -37,13 +37,15 @@ fi
 stamp=.venv/.respmap-installed
 if [[ ! -f $stamp || pyproject.toml -nt $stamp || "$profile" == test && ! -f $stamp.test ]]; then
   echo "setup: installing Python packages into .venv"
-  .venv/bin/python -m pip install -q --upgrade pip >/dev/null
-  if [[ "$profile" == test ]]; then
-    .venv/bin/python -m pip install -q -e '.[test]'
-    touch "$stamp.test"
-  else
-    .venv/bin/python -m pip install -q -e .
+  target=.
+  [[ "$profile" == test ]] && target='.[test]'
+  log=.venv/pip-install.log
+  if ! { .venv/bin/python -m pip install --upgrade pip && .venv/bin/python -m pip install -e "$target"; } >"$log" 2>&1; then
+    tail -n 30 "$log" >&2
+    echo "setup: pip install failed; the full log is $log" >&2
+    exit 1
   fi
+  [[ "$profile" == test ]] && touch "$stamp.test"
   touch "$stamp"
 fi
 
