@@ -99,7 +99,7 @@ class CoverageReport:
                 "gaps": _summary(self.gaps),
                 "frame_overlaps": _summary(self.frame_overlaps),
                 "slivers": _summary(self.slivers),
-                "conflicts": _summary(self.conflicts),
+                "conflicts": _conflict_summary(self.conflicts),
                 "nesting": _summary(self.nesting),
                 "unheld": _records(self.unheld),
                 "idle_units": [
@@ -138,6 +138,15 @@ def to_geojson(frame: gpd.GeoDataFrame) -> dict[str, Any]:
         for row, geometry in zip(frame[columns].itertuples(index=False), frame.geometry, strict=True)
     ]
     return {"type": "FeatureCollection", "features": features}
+
+
+def _conflict_summary(frame: pd.DataFrame) -> dict[str, Any]:
+    """Conflicts with ``units`` and ``features`` (ids) beside the ``unit_ids``/``feature_ids`` columns."""
+    summary = _summary(frame)
+    for item in summary["items"]:
+        item["units"] = list(item["unit_ids"])
+        item["features"] = list(item["feature_ids"])
+    return summary
 
 
 def _summary(frame: pd.DataFrame) -> dict[str, Any]:
@@ -361,7 +370,7 @@ def build_coverage(
         )
         unheld_table = unheld_table.reset_index(drop=True)
     fallback_of = dict(zip(frame["district_id"], frame["fallback_unit"], strict=True))
-    unheld_table["fallback_unit"] = unheld_table["district_id"].map(fallback_of).fillna("").astype(object)
+    unheld_table["fallback_unit"] = unheld_table["district_id"].map(lambda d: fallback_of.get(d, "")).astype(object)
     unheld_columns = (
         "layer",
         "kind",

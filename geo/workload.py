@@ -343,7 +343,7 @@ def unit_table(
     supervising = zones[zones["role"] == "supervisor"].drop_duplicates(["unit_id", "layer", "feature_id"])
     table["supervises"] = supervising.groupby("unit_id").size().reindex(table.index, fill_value=0).astype(int)
     _balance(table)
-    fallback = unheld.assign(unit_id=unheld["district_id"].map(fallback_of).fillna(""))
+    fallback = unheld.assign(unit_id=unheld["district_id"].map(lambda d: fallback_of.get(d, "")).astype(object))
     fallback = fallback[fallback["unit_id"] != ""]
     by_hq = fallback.groupby("unit_id")[["length_m", "area_m2"]].sum()
     table["fallback_districts"] = pd.Series(
