@@ -223,7 +223,8 @@ def valid_text(start: Any, end: Any, lang: str) -> str:
 def phone_href(phone: str) -> str:
     """A ``tel:`` link target holding only the characters a dialler understands."""
     kept = "".join(ch for ch in phone if ch.isdigit() or ch in "+*#,;")
-    return f"tel:{kept}" if kept else ""
+    # Fewer than three digits is not a number anyone can call (e.g. "javascript:alert(1)").
+    return f"tel:{kept}" if sum(ch.isdigit() for ch in kept) >= 3 else ""
 
 
 def escape_html(value: Any) -> str:

@@ -25,7 +25,7 @@
 
   function telHref(phone) {
     var kept = String(phone || '').replace(/[^0-9+*#,;]/g, '');
-    return kept ? 'tel:' + kept : '';
+    return kept.replace(/[^0-9]/g, '').length >= 3 ? 'tel:' + kept : '';
   }
 
   function decodeFlat(a) {

@@ -5,8 +5,8 @@
  *
  * Safety: every value that comes from the data reaches the page through
  * textContent, an element's property or a style colour chosen by respmap,
- * never through innerHTML, so a place named <img src=x onerror=alert(1)> is
- * shown as those characters. Speed: one canvas renderer, features built
+ * never through innerHTML, so markup in a name is shown as the characters
+ * it is made of. Speed: one canvas renderer, features built
  * straight from compact integer coordinates, one full draw at the end whose
  * per-layer counts are published as window.respmapDrawn (with
  * window.respmapReady = true) for the tests and the benchmark.
@@ -43,7 +43,7 @@
 
   function safeTel(phone) {
     var kept = String(phone || '').replace(/[^0-9+*#,;]/g, '');
-    return kept ? 'tel:' + kept : '';
+    return kept.replace(/[^0-9]/g, '').length >= 3 ? 'tel:' + kept : '';
   }
 
   // ---- geometry --------------------------------------------------------------
