@@ -107,19 +107,43 @@ def claims(zones: pd.DataFrame) -> pd.DataFrame:
                 "centreline",
             ]
         )
-    holding = holding.assign(
-        _from=holding["from_m"].fillna(-1.0), _to=holding["to_m"].fillna(-1.0), _lead=holding["role"] == "lead"
-    )
-    keys = ["layer", "feature_id", "_from", "_to"]
-    grouped = holding.groupby(keys, sort=False)
-    first = grouped.head(1).set_index(keys)
-    holders = grouped["unit_id"].agg(lambda units: tuple(sorted(set(units))))
-    leads = holding[holding["_lead"]].groupby(keys, sort=False)["unit_id"].agg(lambda units: tuple(sorted(set(units))))
-    names = grouped.apply(lambda g: dict(zip(g["unit_id"], g["unit_name"], strict=True)), include_groups=False)
+    # One pass over plain arrays: a pandas groupby with Python callbacks is far slower at 60,000 zones.
+    starts = holding["from_m"].fillna(-1.0).to_numpy(dtype=float)
+    ends = holding["to_m"].fillna(-1.0).to_numpy(dtype=float)
+    layers = holding["layer"].to_numpy(dtype=object)
+    fids = holding["feature_id"].to_numpy(dtype=object)
+    units = holding["unit_id"].to_numpy(dtype=object)
+    unit_names = holding["unit_name"].to_numpy(dtype=object)
+    is_lead = (holding["role"] == "lead").to_numpy(dtype=bool)
+    position_of: dict[tuple, int] = {}
+    first_rows: list[int] = []
+    holder_sets: list[set[str]] = []
+    lead_sets: list[set[str]] = []
+    name_maps: list[dict[str, str]] = []
+    for row, key in enumerate(zip(layers, fids, starts, ends, strict=True)):
+        position = position_of.get(key)
+        if position is None:
+            position = position_of[key] = len(first_rows)
+            first_rows.append(row)
+            holder_sets.append(set())
+            lead_sets.append(set())
+            name_maps.append({})
+        holder_sets[position].add(units[row])
+        name_maps[position][units[row]] = unit_names[row]
+        if is_lead[row]:
+            lead_sets[position].add(units[row])
+    first = holding.iloc[first_rows]
+    holders = np.empty(len(first_rows), dtype=object)
+    leads = np.empty(len(first_rows), dtype=object)
+    names = np.empty(len(first_rows), dtype=object)
+    for position in range(len(first_rows)):
+        holders[position] = tuple(sorted(holder_sets[position]))
+        leads[position] = tuple(sorted(lead_sets[position]))
+        names[position] = name_maps[position]
     result = pd.DataFrame(
         {
-            "layer": first.index.get_level_values("layer"),
-            "feature_id": first.index.get_level_values("feature_id"),
+            "layer": first["layer"].to_numpy(dtype=object),
+            "feature_id": first["feature_id"].to_numpy(dtype=object),
             "name": first["name"].to_numpy(dtype=object),
             "kind": first["kind"].to_numpy(dtype=object),
             "priority": first["priority"].to_numpy(),
@@ -127,9 +151,9 @@ def claims(zones: pd.DataFrame) -> pd.DataFrame:
             "to_m": first["to_m"].to_numpy(dtype=float),
             "tolerance_m": first["tolerance_m"].to_numpy(dtype=float),
             "district_id": first["district_id"].to_numpy(dtype=object),
-            "holders": holders.reindex(first.index).to_numpy(dtype=object),
-            "leads": leads.reindex(first.index).map(lambda v: v if isinstance(v, tuple) else ()).to_numpy(dtype=object),
-            "unit_names": names.reindex(first.index).to_numpy(dtype=object),
+            "holders": holders,
+            "leads": leads,
+            "unit_names": names,
             "width_m": np.nan_to_num(first["width_m"].to_numpy(dtype=float)),
             "zone_metric": valid_polygons(np.asarray(first["zone_metric"].values, dtype=object)),
             "feature_metric": np.asarray(first["feature_metric"].values, dtype=object),
@@ -162,6 +186,8 @@ def overlaps(zones: pd.DataFrame, sliver_m2: float, sliver_width_m: float = 0.0)
     nesting_rows: list[dict] = []
     if table.empty:
         return _frame(conflict_rows, CONFLICT_COLUMNS), _frame(nesting_rows, NESTING_COLUMNS)
+    # Plain arrays: per-row pandas access costs microseconds each, and there are tens of thousands of pairs.
+    cols = {column: table[column].to_numpy() for column in table.columns}
     geoms = np.asarray(table["zone_metric"].to_numpy(), dtype=object)
     layers = table["layer"].to_numpy(dtype=object)
     fids = table["feature_id"].to_numpy(dtype=object)
@@ -172,7 +198,7 @@ def overlaps(zones: pd.DataFrame, sliver_m2: float, sliver_width_m: float = 0.0)
     for position in np.flatnonzero([len(v) > 1 for v in leads]):
         # Two lead units over the very same ground (a whole feature or one stretch).
         conflict_rows.append(
-            _conflict(table, position, position, "double_lead", geoms[position], length_m=_length(table, position))
+            _conflict(cols, position, position, "double_lead", geoms[position], length_m=_length(cols, position))
         )
 
     tree = shapely.STRtree(geoms)
@@ -183,21 +209,21 @@ def overlaps(zones: pd.DataFrame, sliver_m2: float, sliver_width_m: float = 0.0)
     same_holders = np.array([holders[a] == holders[b] for a, b in zip(left, right, strict=True)], dtype=bool)
 
     for a, b in zip(left[same_feature], right[same_feature], strict=True):
-        row = _stretch_conflict(table, int(a), int(b))
+        row = _stretch_conflict(cols, int(a), int(b))
         if row is not None:
             conflict_rows.append(row)
 
     other = ~same_feature & ~same_holders
     level = priority[left] == priority[right]
     conflict_pairs = other & level
-    junctions = conflict_pairs & _meeting_only(table, left, right)
+    junctions = conflict_pairs & _meeting_only(cols, left, right)
     conflict_pairs &= ~junctions
     if conflict_pairs.any():
         a_idx, b_idx = left[conflict_pairs], right[conflict_pairs]
         pieces = _intersection(geoms[a_idx], geoms[b_idx])
         areas = shapely.area(pieces)
         for k in np.flatnonzero(areas > NOISE_M2):
-            conflict_rows.append(_conflict(table, int(a_idx[k]), int(b_idx[k]), "overlap", pieces[k]))
+            conflict_rows.append(_conflict(cols, int(a_idx[k]), int(b_idx[k]), "overlap", pieces[k]))
 
     nesting_pairs = other & ~level
     if nesting_pairs.any():
@@ -219,12 +245,12 @@ def overlaps(zones: pd.DataFrame, sliver_m2: float, sliver_width_m: float = 0.0)
                     "area_m2": float(areas[k]),
                     "inner_layer": layers[i],
                     "inner_feature_id": fids[i],
-                    "inner_name": table["name"].iat[i],
+                    "inner_name": cols["name"][i],
                     "inner_unit_ids": list(holders[i]),
                     "inner_priority": int(priority[i]),
                     "outer_layer": layers[o],
                     "outer_feature_id": fids[o],
-                    "outer_name": table["name"].iat[o],
+                    "outer_name": cols["name"][o],
                     "outer_unit_ids": list(holders[o]),
                     "outer_priority": int(priority[o]),
                     "district_id": "",
@@ -246,21 +272,21 @@ def overlaps(zones: pd.DataFrame, sliver_m2: float, sliver_width_m: float = 0.0)
     return conflicts, nesting
 
 
-def _meeting_only(table: pd.DataFrame, left: np.ndarray, right: np.ndarray) -> np.ndarray:
+def _meeting_only(cols: dict[str, np.ndarray], left: np.ndarray, right: np.ndarray) -> np.ndarray:
     """For each pair: True when two lines merely meet (junction) or two points are distinct places.
 
     See the module docstring for the rule; pairs of other kinds are False.
     """
-    kinds = table["kind"].to_numpy(dtype=object)
+    kinds = cols["kind"].astype(object)
     result = np.zeros(len(left), dtype=bool)
-    centres = np.asarray(table["centreline"].to_numpy(), dtype=object)
+    centres = np.asarray(cols["centreline"], dtype=object)
     points = (kinds[left] == "point") & (kinds[right] == "point")
     if points.any():
         result[points] = shapely.distance(centres[left[points]], centres[right[points]]) > DUPLICATE_POINT_M
     lines = (kinds[left] == "line") & (kinds[right] == "line")
     if lines.any():
         a, b = left[lines], right[lines]
-        widths = table["width_m"].to_numpy(dtype=float)
+        widths = cols["width_m"].astype(float)
         reach_m = np.maximum(np.maximum(widths[a], widths[b]) / 2.0, MIN_TOLERANCE_M) + 1.0
         together_a = shapely.length(shapely.intersection(centres[a], shapely.buffer(centres[b], reach_m)))
         together_b = shapely.length(shapely.intersection(centres[b], shapely.buffer(centres[a], reach_m)))
@@ -285,40 +311,40 @@ def _intersection(a: np.ndarray, b: np.ndarray) -> np.ndarray:
         return result
 
 
-def _length(table: pd.DataFrame, position: int) -> float:
-    if table["kind"].iat[position] != "line":
+def _length(cols: dict[str, np.ndarray], position: int) -> float:
+    if cols["kind"][position] != "line":
         return float("nan")
-    start, end = table["from_m"].iat[position], table["to_m"].iat[position]
+    start, end = cols["from_m"][position], cols["to_m"][position]
     if np.isnan(start):
-        return float(shapely.length(table["feature_metric"].iat[position]))
+        return float(shapely.length(cols["feature_metric"][position]))
     return float(end - start)
 
 
-def _stretch_conflict(table: pd.DataFrame, a: int, b: int) -> dict | None:
+def _stretch_conflict(cols: dict[str, np.ndarray], a: int, b: int) -> dict | None:
     """Two claims on one line: a conflict only if different lead units claim the same metres."""
-    leads_a, leads_b = set(table["leads"].iat[a]), set(table["leads"].iat[b])
+    leads_a, leads_b = set(cols["leads"][a]), set(cols["leads"][b])
     if not leads_a or not leads_b or (leads_a == leads_b and len(leads_a) == 1):
         return None
-    if table["kind"].iat[a] != "line":
+    if cols["kind"][a] != "line":
         return None
-    line = table["feature_metric"].iat[a]
+    line = cols["feature_metric"][a]
     full_m = float(shapely.length(line))
 
     def span(position: int) -> tuple[float, float]:
-        start, end = table["from_m"].iat[position], table["to_m"].iat[position]
+        start, end = cols["from_m"][position], cols["to_m"][position]
         return (0.0, full_m) if np.isnan(start) else (float(start), float(end))
 
     (a0, a1), (b0, b1) = span(a), span(b)
     start, end = max(a0, b0), min(a1, b1)
     if end - start <= STRETCH_SLACK_M:
         return None  # the stretches meet at a cut (or overlap by rounding)
-    radius_m = max(float(table["tolerance_m"].iat[a]), MIN_TOLERANCE_M)
+    radius_m = max(float(cols["tolerance_m"][a]), MIN_TOLERANCE_M)
     ground = stretch_zone(line, start, end, radius_m)
-    return _conflict(table, a, b, "double_lead", ground, length_m=end - start, units=tuple(sorted(leads_a | leads_b)))
+    return _conflict(cols, a, b, "double_lead", ground, length_m=end - start, units=tuple(sorted(leads_a | leads_b)))
 
 
 def _conflict(
-    table: pd.DataFrame,
+    cols: dict[str, np.ndarray],
     a: int,
     b: int,
     kind: str,
@@ -327,29 +353,25 @@ def _conflict(
     length_m: float = float("nan"),
     units: tuple[str, ...] | None = None,
 ) -> dict:
-    unit_ids = (
-        units if units is not None else tuple(sorted(set(table["holders"].iat[a]) | set(table["holders"].iat[b])))
-    )
-    names = {**table["unit_names"].iat[a], **table["unit_names"].iat[b]}
+    unit_ids = units if units is not None else tuple(sorted(set(cols["holders"][a]) | set(cols["holders"][b])))
+    names = {**cols["unit_names"][a], **cols["unit_names"][b]}
     positions = (
         [a]
-        if a == b
-        or (table["feature_id"].iat[a] == table["feature_id"].iat[b]
-        and table["layer"].iat[a] == table["layer"].iat[b])
+        if a == b or (cols["feature_id"][a] == cols["feature_id"][b] and cols["layer"][a] == cols["layer"][b])
         else [a, b]
     )
-    layers = sorted({table["layer"].iat[p] for p in positions})
+    layers = sorted({cols["layer"][p] for p in positions})
     return {
         "kind": kind,
         "area_m2": float(shapely.area(ground)),
         "length_m": length_m,
-        "priority": int(table["priority"].iat[a]),
+        "priority": int(cols["priority"][a]),
         "layer": "+".join(layers),
         "layers": layers,
         "unit_ids": list(unit_ids),
         "unit_names": [names.get(u, "") for u in unit_ids],
-        "feature_ids": [table["feature_id"].iat[p] for p in positions],
-        "feature_names": [table["name"].iat[p] for p in positions],
+        "feature_ids": [cols["feature_id"][p] for p in positions],
+        "feature_names": [cols["name"][p] for p in positions],
         "district_id": "",
         "is_sliver": False,
         "geometry": ground,

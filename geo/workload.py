@@ -26,6 +26,7 @@ reported as ``unpriced_area_m2`` rather than silently costed at zero.
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import numpy as np
 import pandas as pd
@@ -346,9 +347,7 @@ def unit_table(
     fallback = unheld.assign(unit_id=unheld["district_id"].map(lambda d: fallback_of.get(d, "")).astype(object))
     fallback = fallback[fallback["unit_id"] != ""]
     by_hq = fallback.groupby("unit_id")[["length_m", "area_m2"]].sum()
-    table["fallback_districts"] = pd.Series(
-        {unit: sum(1 for hq in fallback_of.values() if hq == unit) for unit in table.index}, dtype=int
-    )
+    table["fallback_districts"] = pd.Series(Counter(fallback_of.values()), dtype=int).reindex(table.index, fill_value=0)
     table["fallback_length_m"] = by_hq["length_m"].reindex(table.index).fillna(0.0)
     table["fallback_area_m2"] = by_hq["area_m2"].reindex(table.index).fillna(0.0)
     table = table.reset_index()
