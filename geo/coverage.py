@@ -238,7 +238,8 @@ def build_coverage(
 ) -> CoverageReport:
     """The uncached computation behind :func:`compute_coverage`."""
     metric = ds.metric_crs
-    zones = ds.zones_on(when)
+    # With no duty zones at all there is nothing to filter by date (and the date filter needs typed columns).
+    zones = ds.zones_on(when) if len(ds.duty_zones) else ds.duty_zones
     if boundary_id is not None:  # the boundary is a frame, not a place anybody cleans
         zones = zones[zones["layer"] != boundary_id]
     frame = (

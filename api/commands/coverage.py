@@ -72,6 +72,11 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         metavar="W",
         help="pieces thinner than W m on average are slivers too (default 0: off)",
     )
+    parser.add_argument(
+        "--boundary-layer",
+        metavar="ID",
+        help="a polygon layer holding the city boundary: its ground outside every district is a gap too",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -88,7 +93,9 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"--date {args.date[:40]!r} is not a date (use YYYY-MM-DD)")
     ds = open_dataset(args)
     try:
-        report = compute_coverage(ds, args.date, args.sliver_m2, sliver_width_m=args.sliver_width_m)
+        report = compute_coverage(
+            ds, args.date, args.sliver_m2, sliver_width_m=args.sliver_width_m, boundary_layer=args.boundary_layer
+        )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     written = write_outputs(report, args.output) if args.output is not None else []

@@ -124,6 +124,18 @@ def test_bad_arguments(capsys: pytest.CaptureFixture[str], argv: list[str], code
     assert message in err and "Traceback" not in err + out
 
 
+def test_boundary_layer(capsys: pytest.CaptureFixture[str]) -> None:
+    # the ring fixture's city boundary reaches 200 m past its 3 km frame: a 600,000 m² gap
+    ring = str(DATA / "coverage" / "ring")
+    code, out, _ = _run(capsys, "--dataset", ring, "coverage", "--json", "--boundary-layer", "city")
+    assert code == 0
+    gaps = json.loads(out)["gaps"]
+    assert gaps["area_m2"] == pytest.approx(640_000, abs=0.1)
+    assert sorted(item["kind"] for item in gaps["items"]) == ["hole", "outside_frame"]
+    code, _, err = _run(capsys, "--dataset", ring, "coverage", "--boundary-layer", "nowhere")
+    assert code == 2 and "boundary layer 'nowhere'" in err
+
+
 def test_output_is_a_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # -o naming an existing file: a usage error, and the file is untouched
     target = tmp_path / "report.txt"

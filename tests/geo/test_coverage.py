@@ -200,6 +200,13 @@ def test_foreign_frame_in_utm_with_clockwise_rings(tmp_path: Path) -> None:
     assert report.unheld["area_m2"].round(2).tolist() == [2_500]
 
 
+def test_folder_without_catalog_gives_an_empty_report(tmp_path: Path) -> None:
+    # nothing loaded: an empty report, never an exception
+    report = load_dataset(tmp_path).coverage(DATE)
+    assert report.totals["area_m2"] == 0 and report.conflicts.empty and report.unheld.empty
+    assert json.loads(json.dumps(report.to_dict(), allow_nan=False))["units"] == []
+
+
 # -- conflicts and nesting ---------------------------------------------------------
 def test_two_squares_overlapping_by_25_m2(mini: CoverageReport) -> None:
     # C1 and C2 are 10 m squares, offset by 5 m both ways; U1 and U2 hold them at the same priority
