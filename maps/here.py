@@ -52,6 +52,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1"/>
 <meta http-equiv="Content-Security-Policy" content="{csp}"/>
 <title>{title}</title>
+<link rel="icon" href="data:,"/>
 {assets}
 </head>
 <body class="here">

@@ -231,6 +231,7 @@ def render_map(
         Element(
             f'<meta http-equiv="Content-Security-Policy" content="{escape_html(csp)}"/>\n'
             f"<title>{escape_html(page_title)}</title>\n"
+            '<link rel="icon" href="data:,"/>\n'
             f'<meta name="respmap-lang" content="{escape_html(lang)}"/>'
         ),
         name="respmap_meta",

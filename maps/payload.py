@@ -30,7 +30,7 @@ from maps.palette import (
     unit_colours,
 )
 from maps.pieces import duty_pieces
-from maps.popups import labels, phone_href, standard_rows, stretch_text, text, valid_text
+from maps.popups import STANDARD_FIGURES, labels, phone_href, standard_rows, stretch_text, text, valid_text
 
 ColourBy = Literal["unit", "standard", "coverage"]
 Tiles = Literal["none", "osm", "amap", "tianditu"]
@@ -254,6 +254,7 @@ def build_payload(ds: Dataset, options: MapOptions) -> dict[str, Any]:
         "version": 1,
         "lang": lang,
         "labels": words,
+        "figures": STANDARD_FIGURES.get(lang, STANDARD_FIGURES["zh"]),
         "title": ds.name,
         "view": {"kind": view_kind, "id": options.unit or options.district or "", "name": focus_name, "bounds": bounds},
         "date": pd.Timestamp(date).date().isoformat(),

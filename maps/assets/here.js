@@ -34,8 +34,15 @@
     return out;
   }
 
+  function stretchText(W, stretch) {
+    if (!stretch) { return ''; }
+    if (typeof stretch === 'string') { return ' · ' + stretch; }
+    if (typeof stretch.from_m !== 'number' || typeof stretch.to_m !== 'number') { return ''; }
+    return ' · ' + Math.round(stretch.from_m) + '–' + Math.round(stretch.to_m) + ' ' + W.metres;
+  }
+
   function roleWord(W, role, fallback) {
-    if (fallback) { return W.fallback; }
+    if (fallback || role === 'fallback') { return W.fallback_unit; }
     return W[role] || W.lead;
   }
 
@@ -64,7 +71,7 @@
     var first = true;
     matches.forEach(function (m) {
       var section = add(out, 'section', first ? 'here-match here-best' : 'here-match');
-      var place = (m.layer_title ? m.layer_title + ' · ' : '') + (m.name || m.feature_id || '') + (m.stretch ? ' · ' + m.stretch : '');
+      var place = (m.layer_title ? m.layer_title + ' · ' : '') + (m.name || m.feature_id || '') + stretchText(W, m.stretch);
       add(section, 'div', 'here-place', m.fallback ? W.fallback : place);
       (m.units || []).forEach(function (u, i) { unitCard(section, W, u, u.role, m.fallback, first && i === 0); });
       first = false;

@@ -172,6 +172,31 @@
   }
 
   // ---- the click lookup of served maps ------------------------------------------
+  function stretchText(stretch) {
+    if (!stretch) { return ''; }
+    if (typeof stretch === 'string') { return stretch; }
+    if (typeof stretch.from_m !== 'number' || typeof stretch.to_m !== 'number') { return ''; }
+    return Math.round(stretch.from_m) + '–' + Math.round(stretch.to_m) + ' ' + R.words.metres;
+  }
+  R.stretchText = stretchText;
+
+  /** A lookup answer's standard (an object of figures) as a small table, labels from the page data. */
+  function standardTable(standard) {
+    if (typeof standard === 'string') { return standard; }
+    var caption = standard.grade ? standard.grade + (standard.standard_id ? ' (' + standard.standard_id + ')' : '') : (standard.standard_id || '');
+    var table = el('table', 'rm-figures');
+    add(table, 'caption', null, caption);
+    var figures = R.data.figures || {};
+    Object.keys(figures).forEach(function (key) {
+      var value = standard[key];
+      if (value === null || value === undefined || value === '') { return; }
+      var tr = add(table, 'tr');
+      add(tr, 'th', null, figures[key]);
+      add(tr, 'td', null, typeof value === 'number' ? String(Math.round(value * 100) / 100) : String(value));
+    });
+    return table;
+  }
+
   function lookupCard(answer) {
     var W = R.words;
     var card = el('div', 'rm-card rm-lookup');
@@ -189,15 +214,12 @@
       add(box, 'div', 'rm-match-name', head);
       var mdl = add(box, 'dl');
       row(mdl, W.layer, m.layer_title || m.layer || '');
-      row(mdl, W.stretch, m.stretch || '');
-      if (m.standard) {
-        var st = typeof m.standard === 'string' ? m.standard : (m.standard.grade || m.standard.standard_id || '');
-        row(mdl, W.standard, st);
-      }
+      row(mdl, W.stretch, stretchText(m.stretch));
+      if (m.standard) { row(mdl, W.standard, standardTable(m.standard)); }
       if (typeof m.distance_m === 'number' && m.distance_m > 0.5) { row(mdl, W.distance, Math.round(m.distance_m) + ' ' + W.metres); }
       (m.units || []).forEach(function (u) {
         unitBlock(box, [u.unit_id, u.name || u.unit_id || '', u.contact || '', u.phone || '', safeTel(u.phone)],
-                  m.fallback ? 'fallback_unit' : ({ lead: 'lead', shared: 'shared', supervisor: 'supervisor' }[u.role] || 'lead'), '');
+                  m.fallback || u.role === 'fallback' ? 'fallback_unit' : ({ lead: 'lead', shared: 'shared', supervisor: 'supervisor' }[u.role] || 'lead'), '');
       });
     });
     var nearest = answer.nearest;
