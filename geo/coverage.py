@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.coverage_frame import frame_pieces, valid_polygons
+from geo.coverage_frame import Piece, frame_pieces, mean_width_m, valid_polygons
 from geo.coverage_overlaps import overlaps
 from geo.workload import FIGURES, allocate_staff, holding_shares, layer_counts, priced, unheld_features, unit_table
 from geo.zones import ROLES as DUTY_ROLES
@@ -51,6 +51,22 @@ DEFAULT_SLIVER_M2 = 1.0
 
 GAP_COLUMNS = ("gap_id", "kind", "area_m2", "district_ids", "lon", "lat")
 SLIVER_COLUMNS = ("sliver_id", "kind", "area_m2", "width_m", "district_ids", "unit_ids", "feature_ids", "lon", "lat")
+UNHELD_COLUMNS = (
+    "layer",
+    "kind",
+    "feature_id",
+    "name",
+    "standard_id",
+    "from_m",
+    "to_m",
+    "length_m",
+    "area_m2",
+    "reason",
+    "district_id",
+    "fallback_unit",
+    "lon",
+    "lat",
+)
 FRAME_OVERLAP_COLUMNS = ("overlap_id", "area_m2", "district_ids", "district_names", "lon", "lat")
 
 
@@ -260,138 +276,25 @@ def build_coverage(
         and spec.id != boundary_id
     ]
 
-    # -- the frame -----------------------------------------------------------
-    boundary = None
-    if boundary_id is not None:
-        boundary_geoms = valid_polygons(np.asarray(ds.layers[boundary_id].geometry.to_crs(metric).values, dtype=object))
-        boundary = shapely.union_all(boundary_geoms) if len(boundary_geoms) else None
+    boundary = _boundary(ds, boundary_id)
     pieces = frame_pieces(frame_metric, district_ids, boundary, sliver_m2, sliver_width_m)
-    names = dict(zip(frame["district_id"], frame["name"], strict=True))
-    gap_rows = [p for p in pieces if p.kind != "frame_overlap" and not p.is_sliver]
-    overlap_rows = [p for p in pieces if p.kind == "frame_overlap" and not p.is_sliver]
-    gaps = _to_wgs84(
-        [
-            {"gap_id": f"G{k + 1}", "kind": p.kind, "area_m2": p.area_m2, "district_ids": list(p.district_ids)}
-            for k, p in enumerate(gap_rows)
-        ],
-        [p.geometry for p in gap_rows],
-        GAP_COLUMNS,
-        metric,
+    gaps, frame_overlaps = _frame_layers(pieces, frame, metric)
+    conflicts_all, nesting_metric = overlaps(zones, sliver_m2, sliver_width_m)
+    conflicts_kept, conflicts, nesting = _overlap_layers(
+        conflicts_all, nesting_metric, frame_metric, district_ids, metric
     )
-    frame_overlaps = _to_wgs84(
-        [
-            {
-                "overlap_id": f"O{k + 1}",
-                "area_m2": p.area_m2,
-                "district_ids": list(p.district_ids),
-                "district_names": [names.get(d, "") for d in p.district_ids],
-            }
-            for k, p in enumerate(overlap_rows)
-        ],
-        [p.geometry for p in overlap_rows],
-        FRAME_OVERLAP_COLUMNS,
-        metric,
-    )
+    slivers = _sliver_layer(pieces, conflicts_all, metric)
 
-    # -- conflicts and nesting -----------------------------------------------
-    conflicts_all, nesting = overlaps(zones, sliver_m2, sliver_width_m)
-    for table in (conflicts_all, nesting):
-        if len(table):
-            table["district_id"] = _district_at(
-                np.asarray(table["geometry"].to_numpy(), dtype=object), frame_metric, district_ids
-            )
-    sliver_mask = conflicts_all["is_sliver"].to_numpy(dtype=bool) if len(conflicts_all) else np.zeros(0, dtype=bool)
-    conflict_slivers = conflicts_all[sliver_mask]
-    conflicts_kept = conflicts_all[~sliver_mask].drop(columns="is_sliver").reset_index(drop=True)
-    conflicts_kept.insert(0, "conflict_id", [f"C{k + 1}" for k in range(len(conflicts_kept))])
-    conflicts = _to_wgs84(
-        conflicts_kept.drop(columns="geometry").to_dict("records"),
-        list(conflicts_kept["geometry"]),
-        ("conflict_id", *[c for c in conflicts_kept.columns if c not in ("conflict_id", "geometry")], "lon", "lat"),
-        metric,
-    )
-    nesting.insert(0, "nesting_id", [f"N{k + 1}" for k in range(len(nesting))])
-    nesting_gdf = _to_wgs84(
-        nesting.drop(columns="geometry").to_dict("records"),
-        list(nesting["geometry"]),
-        ("nesting_id", *[c for c in nesting.columns if c not in ("nesting_id", "geometry")], "lon", "lat"),
-        metric,
-    )
-
-    # -- slivers -------------------------------------------------------------
-    sliver_records: list[dict] = []
-    sliver_geoms: list[object] = []
-    for p in pieces:
-        if p.is_sliver:
-            sliver_records.append(
-                {
-                    "kind": "gap" if p.kind != "frame_overlap" else "frame_overlap",
-                    "area_m2": p.area_m2,
-                    "district_ids": list(p.district_ids),
-                    "unit_ids": [],
-                    "feature_ids": [],
-                }
-            )
-            sliver_geoms.append(p.geometry)
-    for record in conflict_slivers.itertuples(index=False):
-        sliver_records.append(
-            {
-                "kind": "conflict",
-                "area_m2": record.area_m2,
-                "district_ids": [record.district_id] if record.district_id else [],
-                "unit_ids": record.unit_ids,
-                "feature_ids": record.feature_ids,
-            }
-        )
-        sliver_geoms.append(record.geometry)
-    for k, record in enumerate(sliver_records):
-        record["sliver_id"] = f"L{k + 1}"
-        record["width_m"] = float(2 * shapely.area(sliver_geoms[k]) / max(shapely.length(sliver_geoms[k]), 1e-12))
-    slivers = _to_wgs84(sliver_records, sliver_geoms, SLIVER_COLUMNS, metric)
-
-    # -- unheld and workload -------------------------------------------------
     shares, unheld_stretches = holding_shares(zones)
     shares = priced(shares, ds.standards)
-    unheld_whole = unheld_features(zones, ds.duty_zones)
-    unheld_table = (
-        pd.concat([t for t in (unheld_whole, unheld_stretches) if len(t)], ignore_index=True)
-        if (len(unheld_whole) or len(unheld_stretches))
-        else unheld_whole
-    )
-    if len(unheld_table):
-        stretch = unheld_table["reason"] == "stretch_uncovered"
-        if stretch.any():
-            unheld_table.loc[stretch, "district_id"] = _district_at(
-                np.asarray(unheld_table.loc[stretch, "zone_metric"].to_numpy(), dtype=object),
-                frame_metric,
-                district_ids,
-            )
-        unheld_table = unheld_table.sort_values(
-            ["area_m2", "layer", "feature_id"], ascending=[False, True, True], kind="stable"
-        )
-        unheld_table = unheld_table.reset_index(drop=True)
     fallback_of = dict(zip(frame["district_id"], frame["fallback_unit"], strict=True))
-    unheld_table["fallback_unit"] = unheld_table["district_id"].map(lambda d: fallback_of.get(d, "")).astype(object)
-    unheld_columns = (
-        "layer",
-        "kind",
-        "feature_id",
-        "name",
-        "standard_id",
-        "from_m",
-        "to_m",
-        "length_m",
-        "area_m2",
-        "reason",
-        "district_id",
-        "fallback_unit",
-        "lon",
-        "lat",
+    unheld_table = _unheld_table(
+        unheld_features(zones, ds.duty_zones), unheld_stretches, frame_metric, district_ids, fallback_of
     )
     unheld = _to_wgs84(
         unheld_table.drop(columns="zone_metric").to_dict("records"),
         list(unheld_table["zone_metric"]),
-        unheld_columns,
+        UNHELD_COLUMNS,
         metric,
     )
 
@@ -432,7 +335,7 @@ def build_coverage(
         frame_overlaps=frame_overlaps,
         slivers=slivers,
         conflicts=conflicts,
-        nesting=nesting_gdf,
+        nesting=nesting,
         unheld=unheld,
         units=units,
         districts=districts,
@@ -441,6 +344,136 @@ def build_coverage(
         districts_without_hq=without_hq,
         layer_ids=tuple(layer_ids),
     )
+
+
+def _boundary(ds: Dataset, boundary_id: str | None) -> object | None:
+    """The city boundary in the metric CRS (the union of the boundary layer), or None."""
+    if boundary_id is None:
+        return None
+    geoms = valid_polygons(np.asarray(ds.layers[boundary_id].geometry.to_crs(ds.metric_crs).values, dtype=object))
+    return shapely.union_all(geoms) if len(geoms) else None
+
+
+def _frame_layers(
+    pieces: list[Piece], frame: gpd.GeoDataFrame, metric: Any
+) -> tuple[gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """Gaps and district overlaps that are not slivers, as WGS-84 layers."""
+    names = dict(zip(frame["district_id"], frame["name"], strict=True))
+    gap_rows = [p for p in pieces if p.kind != "frame_overlap" and not p.is_sliver]
+    overlap_rows = [p for p in pieces if p.kind == "frame_overlap" and not p.is_sliver]
+    gaps = _to_wgs84(
+        [
+            {"gap_id": f"G{k + 1}", "kind": p.kind, "area_m2": p.area_m2, "district_ids": list(p.district_ids)}
+            for k, p in enumerate(gap_rows)
+        ],
+        [p.geometry for p in gap_rows],
+        GAP_COLUMNS,
+        metric,
+    )
+    frame_overlaps = _to_wgs84(
+        [
+            {
+                "overlap_id": f"O{k + 1}",
+                "area_m2": p.area_m2,
+                "district_ids": list(p.district_ids),
+                "district_names": [names.get(d, "") for d in p.district_ids],
+            }
+            for k, p in enumerate(overlap_rows)
+        ],
+        [p.geometry for p in overlap_rows],
+        FRAME_OVERLAP_COLUMNS,
+        metric,
+    )
+    return gaps, frame_overlaps
+
+
+def _overlap_layers(
+    conflicts_all: pd.DataFrame,
+    nesting: pd.DataFrame,
+    frame_metric: np.ndarray,
+    district_ids: np.ndarray,
+    metric: Any,
+) -> tuple[pd.DataFrame, gpd.GeoDataFrame, gpd.GeoDataFrame]:
+    """(conflicts that are not slivers in the metric CRS, the same as a WGS-84 layer, nesting as a WGS-84 layer)."""
+    for table in (conflicts_all, nesting):
+        if len(table):
+            table["district_id"] = _district_at(
+                np.asarray(table["geometry"].to_numpy(), dtype=object), frame_metric, district_ids
+            )
+    sliver_mask = conflicts_all["is_sliver"].to_numpy(dtype=bool) if len(conflicts_all) else np.zeros(0, dtype=bool)
+    kept = conflicts_all[~sliver_mask].drop(columns="is_sliver").reset_index(drop=True)
+    kept.insert(0, "conflict_id", [f"C{k + 1}" for k in range(len(kept))])
+    conflicts = _to_wgs84(
+        kept.drop(columns="geometry").to_dict("records"),
+        list(kept["geometry"]),
+        ("conflict_id", *[c for c in kept.columns if c not in ("conflict_id", "geometry")], "lon", "lat"),
+        metric,
+    )
+    nesting.insert(0, "nesting_id", [f"N{k + 1}" for k in range(len(nesting))])
+    nesting_layer = _to_wgs84(
+        nesting.drop(columns="geometry").to_dict("records"),
+        list(nesting["geometry"]),
+        ("nesting_id", *[c for c in nesting.columns if c not in ("nesting_id", "geometry")], "lon", "lat"),
+        metric,
+    )
+    return kept, conflicts, nesting_layer
+
+
+def _sliver_layer(pieces: list[Piece], conflicts_all: pd.DataFrame, metric: Any) -> gpd.GeoDataFrame:
+    """Gap, district-overlap and conflict pieces under the sliver size, in one WGS-84 layer."""
+    records: list[dict] = []
+    geoms: list[object] = []
+    for p in pieces:
+        if p.is_sliver:
+            records.append(
+                {
+                    "kind": "gap" if p.kind != "frame_overlap" else "frame_overlap",
+                    "area_m2": p.area_m2,
+                    "district_ids": list(p.district_ids),
+                    "unit_ids": [],
+                    "feature_ids": [],
+                }
+            )
+            geoms.append(p.geometry)
+    if len(conflicts_all):
+        for record in conflicts_all[conflicts_all["is_sliver"].to_numpy(dtype=bool)].itertuples(index=False):
+            records.append(
+                {
+                    "kind": "conflict",
+                    "area_m2": record.area_m2,
+                    "district_ids": [record.district_id] if record.district_id else [],
+                    "unit_ids": record.unit_ids,
+                    "feature_ids": record.feature_ids,
+                }
+            )
+            geoms.append(record.geometry)
+    widths = mean_width_m(np.array(geoms, dtype=object)) if geoms else []
+    for k, record in enumerate(records):
+        record["sliver_id"] = f"L{k + 1}"
+        record["width_m"] = float(widths[k])
+    return _to_wgs84(records, geoms, SLIVER_COLUMNS, metric)
+
+
+def _unheld_table(
+    whole: pd.DataFrame,
+    stretches: pd.DataFrame,
+    frame_metric: np.ndarray,
+    district_ids: np.ndarray,
+    fallback_of: dict[str, str],
+) -> pd.DataFrame:
+    """Unheld features and stretches (metric ``zone_metric``), largest first, with their district's HQ."""
+    parts = [t for t in (whole, stretches) if len(t)]
+    table = pd.concat(parts, ignore_index=True) if parts else whole.copy()
+    if len(table):
+        stretch = table["reason"] == "stretch_uncovered"
+        if stretch.any():  # a stretch's district is where its own ground lies, not its line's
+            table.loc[stretch, "district_id"] = _district_at(
+                np.asarray(table.loc[stretch, "zone_metric"].to_numpy(), dtype=object), frame_metric, district_ids
+            )
+        table = table.sort_values(["area_m2", "layer", "feature_id"], ascending=[False, True, True], kind="stable")
+        table = table.reset_index(drop=True)
+    table["fallback_unit"] = table["district_id"].map(lambda d: fallback_of.get(d, "")).astype(object)
+    return table
 
 
 def _to_wgs84(
