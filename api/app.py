@@ -63,6 +63,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         default_response_class=JSONAnswer,
         # "/units/x/" is a 404, not a redirect: ids never end in a slash.
         redirect_slashes=False,
+        telemetry=None if settings.telemetry else {"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.datasets = holder

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Annotated
+from typing import Annotated, Any
 
 import pandas as pd
 from fastapi import Depends, Path, Query, Request
@@ -32,36 +32,6 @@ async def current_dataset(request: Request) -> Dataset:
 
 
 DatasetDep = Annotated[Dataset, Depends(current_dataset)]
-
-Lon = Annotated[
-    float,
-    Query(
-        description="Longitude (or easting/x for a projected EPSG CRS) of the point, in the CRS given by `crs`.",
-        examples=[109.0292],
-        allow_inf_nan=False,
-    ),
-]
-Lat = Annotated[
-    float,
-    Query(
-        description="Latitude (or northing/y for a projected EPSG CRS) of the point, in the CRS given by `crs`.",
-        examples=[32.6853],
-        allow_inf_nan=False,
-    ),
-]
-Crs = Annotated[
-    str,
-    Query(
-        description=(
-            "Datum or CRS of the coordinates: `wgs84` (GPS), `cgcs2000`, `gcj02` (AMap/Gaode, Tencent), "
-            "`bd09` (Baidu) or any `EPSG:<code>`."
-        ),
-        examples=["wgs84", "gcj02", "EPSG:4545"],
-        min_length=1,
-        max_length=64,
-    ),
-]
-
 
 async def date_param(
     date: Annotated[
@@ -94,6 +64,73 @@ def parse_date(text: str, parameter: str) -> dt.date:
 
 
 DateDep = Annotated[dt.date | None, Depends(date_param)]
+
+
+# -- the hot path -------------------------------------------------------------------
+# GET /lookup reads its query string by hand: FastAPI's per-parameter validation
+# costs more than the lookup itself. The parameters are still documented (below,
+# as OpenAPI objects) and checked just as strictly.
+LOOKUP_QUERY_PARAMETERS: list[dict[str, Any]] = [
+    {
+        "name": "lon",
+        "in": "query",
+        "required": True,
+        "description": "Longitude (or easting/x for a projected EPSG CRS) of the point, in the CRS given by `crs`.",
+        "schema": {"type": "number"},
+        "example": 109.0292,
+    },
+    {
+        "name": "lat",
+        "in": "query",
+        "required": True,
+        "description": "Latitude (or northing/y for a projected EPSG CRS) of the point, in the CRS given by `crs`.",
+        "schema": {"type": "number"},
+        "example": 32.6853,
+    },
+    {
+        "name": "crs",
+        "in": "query",
+        "required": False,
+        "description": (
+            "Datum or CRS of the coordinates: `wgs84` (GPS), `cgcs2000`, `gcj02` (AMap/Gaode, Tencent), "
+            "`bd09` (Baidu) or any `EPSG:<code>`."
+        ),
+        "schema": {"type": "string", "minLength": 1, "maxLength": 64, "default": "wgs84"},
+        "example": "gcj02",
+    },
+    {
+        "name": "date",
+        "in": "query",
+        "required": False,
+        "description": "Answer for this day (ISO `YYYY-MM-DD`): who held the ground then. Default: today.",
+        "schema": {"type": "string", "format": "date"},
+        "example": "2026-03-01",
+    },
+]
+
+
+def lookup_query(request: Request) -> tuple[float, float, str, dt.date | None]:
+    """(lon, lat, crs, date) from the query string, checked as LOOKUP_QUERY_PARAMETERS says."""
+    params = request.query_params
+    lon = _finite_number(params.get("lon"), "lon")
+    lat = _finite_number(params.get("lat"), "lat")
+    crs = params.get("crs", "wgs84")
+    if not 1 <= len(crs) <= 64:
+        raise BadParameterError("crs", "crs must be 1 to 64 characters: wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>")
+    date_text = params.get("date")
+    return lon, lat, crs, None if date_text is None else parse_date(date_text, "date")
+
+
+def _finite_number(text: str | None, parameter: str) -> float:
+    if text is None:
+        raise BadParameterError(parameter, f"{parameter} is required")
+    try:
+        value = float(text)
+    except ValueError:
+        raise BadParameterError(parameter, f"{parameter} must be a number, not {text[:40]!r}") from None
+    if not math.isfinite(value):
+        raise BadParameterError(parameter, f"{parameter} must be a finite number, not {text[:40]!r}")
+    return value
 
 
 def answer_date(ds: Dataset, date: dt.date | None) -> str:

@@ -8,6 +8,8 @@ FastAPI's generated document needs three corrections:
 * FastAPI adds a 422 "HTTPValidationError" to every route with parameters,
   whereas here malformed parameters are 400 and only a malformed body is 422,
   in the shared error shape;
+* every operation with parameters can answer 400, every one with a body 413:
+  declared here once rather than on each route;
 * QGIS reads the OGC items page size from ``components.parameters.limit``
   (default and maximum), so the items operation refers to that component.
 """
@@ -64,6 +66,12 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
 
 def _fix_error_responses(operation: dict[str, Any]) -> None:
     responses = operation["responses"]
+    error_content = {"application/json": {"schema": {"$ref": ERROR_REF}}}
+    # Any malformed parameter is a 400; any body can be too large (413).
+    if operation.get("parameters"):
+        responses.setdefault("400", {"description": "Bad parameter", "content": error_content})
+    if "requestBody" in operation:
+        responses.setdefault("413", {"description": "Request body too large", "content": error_content})
     validation = responses.get("422", {}).get("content", {}).get("application/json", {}).get("schema", {})
     if validation.get("$ref") == VALIDATION_REF:
         if "requestBody" in operation:

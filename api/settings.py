@@ -61,6 +61,13 @@ class Settings(BaseSettings):
             "the worker that received it)"
         ),
     )
+    telemetry: bool = Field(
+        default=False,
+        description=(
+            "FastAPI's native OpenTelemetry spans and metrics; off by default because checking for them costs "
+            "time on every request even when no exporter is configured"
+        ),
+    )
     reload_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="how often a worker checks the reload signal file, in seconds"
     )

@@ -44,7 +44,10 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--port", type=int, default=None, help="port to listen on (default 8000)")
     parser.add_argument("--workers", type=int, default=1, help="worker processes (default 1)")
     parser.add_argument(
-        "--log-level", default="info", choices=("critical", "error", "warning", "info", "debug"), help="uvicorn log level"
+        "--log-level",
+        default="info",
+        choices=("critical", "error", "warning", "info", "debug"),
+        help="uvicorn log level",
     )
     parser.set_defaults(handler=run)
 
@@ -71,10 +74,15 @@ def run(args: argparse.Namespace) -> int:
     if host not in LOOPBACK_HOSTS:
         print(f"respmap: warning: listening on {host}, reachable from other machines", file=sys.stderr)
     ds = open_dataset(args, require_ok=True)
-    print(f"respmap: serving {ds.name} ({ds.content_hash}) at http://{host}:{port}/ (docs: /docs, OGC: /ogc)", file=sys.stderr)
+    print(
+        f"respmap: serving {ds.name} ({ds.content_hash}) at http://{host}:{port}/ (docs: /docs, OGC: /ogc)",
+        file=sys.stderr,
+    )
 
     if args.workers == 1:
-        uvicorn.run(create_app(settings, dataset=ds), host=host, port=port, log_level=args.log_level, server_header=False)
+        uvicorn.run(
+            create_app(settings, dataset=ds), host=host, port=port, log_level=args.log_level, server_header=False
+        )
         return 0
     del ds  # each worker loads its own copy
     folder = Path(tempfile.mkdtemp(prefix="respmap-serve-"))

@@ -23,19 +23,13 @@ from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.dependencies import Crs, DatasetDep, DateDep, Lat, Lon, answer_date, parse_date
+from api.dependencies import LOOKUP_QUERY_PARAMETERS, DatasetDep, DateDep, answer_date, lookup_query, parse_date
 from api.errors import InvalidBodyError, TooLargeError, error_responses
 from api.responses import JSONAnswer, loads, plain_records
 from geo import Dataset
 
 ORDER = 20
 router = APIRouter(tags=["lookup"])
-
-# Columns of geo.lookup.lookup_many's answer, in the order they are returned.
-ROW_FIELDS = (
-    "layer", "feature_id", "name", "unit_id", "unit_name", "role",
-    "from_m", "to_m", "distance_m", "fallback", "district_id", "error",
-)  # fmt: skip
 
 
 # -- response models (documentation and schema checks) -------------------------------
@@ -56,6 +50,8 @@ class LookupAnswer(BaseModel):
 class BatchRow(BaseModel):
     model_config = ConfigDict(extra="allow")
     index: int = Field(description="position of the point in the request (0-based)")
+    lon: float | None = Field(description="the point as sent (null when unusable)")
+    lat: float | None = Field(description="the point as sent (null when unusable)")
     id: str | int | float | None = Field(default=None, description="the point's `id` as sent, if it had one")
     error: str | None = Field(description="why this point got no answer; null when it did")
 
@@ -66,8 +62,9 @@ class BatchAnswer(BaseModel):
     count: int = Field(description="points received")
     errors: int = Field(description="points that got an error instead of an answer")
     results: list[BatchRow] = Field(
-        description="one row per point in input order: layer, feature_id, name, unit_id, unit_name, role, "
-        "from_m, to_m, distance_m, fallback, district_id, error"
+        description="one row per point in input order (several with all_matches): index, id, lon, lat, then the "
+        "columns of geo.lookup.lookup_many: layer, layer_title, feature_id, name, unit_id, unit_name, role, "
+        "unit_ids, standard_id, grade, from_m, to_m, distance_m, fallback, priority, district_id, inside_frame, error"
     )
 
 
@@ -133,10 +130,17 @@ BATCH_BODY: dict[str, Any] = {
 @router.get(
     "/lookup",
     summary="Who is responsible for this point?",
+    description=(
+        "Every duty zone covering the point, most specific first, and the district's fallback unit last; "
+        "outside every district, the nearest zone and its distance. The same object as `respmap lookup --json`."
+    ),
     response_model=LookupAnswer,
     responses=error_responses(400),
+    openapi_extra={"parameters": LOOKUP_QUERY_PARAMETERS},
 )
-async def lookup_point(ds: DatasetDep, lon: Lon, lat: Lat, crs: Crs = "wgs84", date: DateDep = None) -> JSONAnswer:
+async def lookup_point(request: Request) -> JSONAnswer:
+    lon, lat, crs, date = lookup_query(request)
+    ds = request.app.state.datasets.current  # one snapshot for the whole request
     return JSONAnswer(ds.lookup(lon, lat, crs=crs, date=date).to_dict())
 
 
@@ -157,15 +161,21 @@ async def lookup_batch(
         ),
     ] = None,
     date: DateDep = None,
+    all_matches: Annotated[
+        bool,
+        Query(description="every zone covering each point (several rows per point, same `index`), not only the best"),
+    ] = False,
 ) -> JSONAnswer:
     body = await request.body()
     limit = request.app.state.settings.batch_limit
-    answer = await run_in_threadpool(_answer_batch, ds, body, crs, date, limit)
+    answer = await run_in_threadpool(_answer_batch, ds, body, crs, date, limit, all_matches)
     return JSONAnswer(answer)
 
 
 # -- batch parsing -----------------------------------------------------------------
-def _answer_batch(ds: Dataset, body: bytes, crs: str | None, date: Any, limit: int) -> dict[str, Any]:
+def _answer_batch(
+    ds: Dataset, body: bytes, crs: str | None, date: Any, limit: int, all_matches: bool
+) -> dict[str, Any]:
     try:
         payload = loads(body)
     except ValueError as exc:
@@ -181,28 +191,30 @@ def _answer_batch(ds: Dataset, body: bytes, crs: str | None, date: Any, limit: i
         date = parse_date(body_date, "date (in the body)")
     ids, lons, lats, errors = _parse_points(items)
     valid = np.flatnonzero(np.array([e is None for e in errors], dtype=bool))
-    rows: list[dict[str, Any]] = [{} for _ in items]
-    if len(valid):
-        table = ds.lookup_many(lons[valid], lats[valid], crs=crs, date=date)
-        for position, record in zip(valid.tolist(), plain_records(table), strict=True):
-            rows[position] = record
-    results = []
-    for index, (identifier, error, row) in enumerate(zip(ids, errors, rows, strict=True)):
-        result: dict[str, Any] = {"index": index}
+    # Ask even with no valid point: an unknown CRS or a bad date fails the whole batch (400), not each point.
+    table = ds.lookup_many(lons[valid], lats[valid], crs=crs, date=date, all_matches=all_matches)
+    columns = [c for c in table.columns if c != "point_index"]
+    answers: list[list[dict[str, Any]]] = [[] for _ in items]
+    owners = table["point_index"].to_numpy() if all_matches else np.arange(len(table))
+    for owner, record in zip(owners.tolist(), plain_records(table, columns), strict=True):
+        answers[int(valid[owner])].append(record)
+    empty = dict.fromkeys(columns)
+    results: list[dict[str, Any]] = []
+    for index, (identifier, error) in enumerate(zip(ids, errors, strict=True)):
+        head: dict[str, Any] = {"index": index}
         if identifier is not None:
-            result["id"] = identifier
-        result["lon"] = None if error else float(lons[index])
-        result["lat"] = None if error else float(lats[index])
-        for field in ROW_FIELDS:
-            result[field] = row.get(field)
-        if error:
-            result["error"] = error
-        results.append(result)
+            head["id"] = identifier
+        head["lon"] = None if error else float(lons[index])
+        head["lat"] = None if error else float(lats[index])
+        for record in answers[index] or [empty]:
+            row = {**head, **record}
+            row["error"] = error or record.get("error") or None  # geo says '' for "no error"
+            results.append(row)
     return {
         "crs": crs,
         "date": answer_date(ds, date),
-        "count": len(results),
-        "errors": sum(1 for r in results if r["error"]),
+        "count": len(items),
+        "errors": sum(1 for index, error in enumerate(errors) if error or any(r.get("error") for r in answers[index])),
         "results": results,
     }
 

@@ -34,8 +34,18 @@ def running_server(dataset: Path, *, workers: int = 1, env: dict[str, str] | Non
     port = free_port()
     environment = {**os.environ, **(env or {}), "PYTHONUNBUFFERED": "1"}
     command = [
-        sys.executable, "-m", "api.cli", "serve", "--dataset", str(dataset),
-        "--port", str(port), "--workers", str(workers), "--log-level", "warning",
+        sys.executable,
+        "-m",
+        "api.cli",
+        "serve",
+        "--dataset",
+        str(dataset),
+        "--port",
+        str(port),
+        "--workers",
+        str(workers),
+        "--log-level",
+        "warning",
     ]
     process = subprocess.Popen(
         command, cwd=REPO, env=environment, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
