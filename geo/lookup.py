@@ -1,0 +1,673 @@
+"""Who is responsible here? Point lookup, one point or millions, in every datum used in China.
+
+``lookup(ds, lon, lat)`` answers one point with every duty zone that covers it, most
+specific first (layer priority, then distance), and the district's fallback HQ unit
+last; outside every district it says so and names the nearest zone.
+``lookup_many(ds, lons, lats)`` answers arrays of points with one row each (the best
+match), or every match in long form, and gives the same best answer as ``lookup``.
+
+Both read one index per (dataset, date), built on first use and cached on the
+Dataset: the geometric grid (:mod:`geo.lookup_index`) and the answer rows of the date
+(:mod:`geo.lookup_answers`). Semantics are DESIGN section 5; see those modules for
+how exactness is kept on zone edges and stretch cuts.
+
+    >>> ds = load_dataset()
+    >>> result = ds.lookup(109.03, 32.69)             # WGS-84 GPS
+    >>> result.best.units[0].name, result.to_dict()["matches"]
+    >>> ds.lookup(109.036, 32.687, crs="gcj02")       # an AMap / Tencent position
+    >>> ds.lookup_many(lons, lats)[["feature_id", "unit_id", "distance_m"]]
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from geo.lookup_answers import TEXT_COLUMNS, AnswerIndex, Stretch, Unit, build_answers
+from geo.lookup_index import GeometryIndex, build_geometry_index
+
+__all__ = [
+    "CoordinateError",
+    "LookupResult",
+    "Match",
+    "Nearest",
+    "lookup",
+    "lookup_index",
+    "lookup_many",
+]
+
+GEOGRAPHIC_DATUMS = frozenset({"wgs84", "cgcs2000", "gcj02", "bd09"})
+RESULT_COLUMNS: tuple[str, ...] = (
+    *TEXT_COLUMNS,
+    "from_m",
+    "to_m",
+    "distance_m",
+    "fallback",
+    "priority",
+    "district_id",
+    "inside_frame",
+    "error",
+)
+
+
+class CoordinateError(ValueError):
+    """A coordinate that is not a finite number, or out of range for its CRS."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Results
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    """One duty zone (or stretch of a line, or the district fallback) covering a point."""
+
+    layer: str
+    layer_title: str
+    feature_id: str
+    name: str
+    stretch: Stretch | None
+    units: tuple[Unit, ...]
+    standard: dict[str, Any] | None
+    distance_m: float
+    fallback: bool
+    priority: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "layer": self.layer,
+            "layer_title": self.layer_title,
+            "feature_id": self.feature_id,
+            "name": self.name,
+            "stretch": None
+            if self.stretch is None
+            else {
+                "from_m": self.stretch.from_m,
+                "to_m": self.stretch.to_m,
+                "number": self.stretch.number,
+                "count": self.stretch.count,
+            },
+            "units": [unit.to_dict() for unit in self.units],
+            "standard": None if self.standard is None else dict(self.standard),
+            "distance_m": self.distance_m,
+            "fallback": self.fallback,
+            "priority": self.priority,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Nearest:
+    """The nearest duty zone to a point outside every district, and how far its edge is."""
+
+    layer: str
+    feature_id: str
+    name: str
+    distance_m: float
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"layer": self.layer, "feature_id": self.feature_id, "name": self.name, "distance_m": self.distance_m}
+
+
+class LookupResult:
+    """The answer for one point: matches in order, the district, the point in both datums.
+
+    Match objects are built on first access, so a caller that only needs the JSON
+    or the best unit pays for nothing else.
+    """
+
+    __slots__ = (
+        "_answers",
+        "_distances",
+        "_matches",
+        "_nearest",
+        "_rows",
+        "crs",
+        "date",
+        "district_index",
+        "lat",
+        "lat_wgs84",
+        "lon",
+        "lon_wgs84",
+    )
+
+    def __init__(
+        self,
+        answers: AnswerIndex,
+        lon: float,
+        lat: float,
+        crs: str,
+        lon_wgs84: float,
+        lat_wgs84: float,
+        district_index: int,
+        rows: Sequence[int],
+        distances: Sequence[float],
+    ) -> None:
+        self._answers = answers
+        self.lon, self.lat, self.crs = lon, lat, crs
+        self.lon_wgs84, self.lat_wgs84 = lon_wgs84, lat_wgs84
+        self.date: dt.date = answers.date.date()
+        self.district_index = district_index
+        self._rows = rows
+        self._distances = distances
+        self._matches: tuple[Match, ...] | None = None
+        self._nearest: Nearest | bool | None = False  # False: not computed yet
+
+    @property
+    def inside_frame(self) -> bool:
+        return self.district_index >= 0
+
+    @property
+    def matches(self) -> tuple[Match, ...]:
+        if self._matches is None:
+            self._matches = tuple(_match(self._answers, r, d) for r, d in zip(self._rows, self._distances, strict=True))
+        return self._matches
+
+    @property
+    def best(self) -> Match | None:
+        """The first match (the most specific zone), None when nothing covers the point."""
+        return _match(self._answers, self._rows[0], self._distances[0]) if self._rows else None
+
+    @property
+    def district(self) -> dict[str, str] | None:
+        if self.district_index < 0:
+            return None
+        answers = self._answers
+        return {
+            "district_id": answers.district_ids[self.district_index],
+            "name": answers.district_names[self.district_index],
+            "fallback_unit": answers.district_hq[self.district_index],
+        }
+
+    @property
+    def nearest(self) -> Nearest | None:
+        """Outside every district: the nearest zone and the distance to its edge (None inside)."""
+        if self._nearest is False:
+            self._nearest = None if self.inside_frame else _nearest(self._answers, self.lon_wgs84, self.lat_wgs84)
+        return self._nearest  # type: ignore[return-value]
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def __iter__(self) -> Any:
+        return iter(self.matches)
+
+    def __getitem__(self, i: int) -> Match:
+        return self.matches[i]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of ``respmap lookup --json`` (and of the HTTP API)."""
+        nearest = self.nearest
+        return {
+            "point": {
+                "lon": self.lon,
+                "lat": self.lat,
+                "crs": self.crs,
+                "wgs84": {"lon": self.lon_wgs84, "lat": self.lat_wgs84},
+            },
+            "date": self.date.isoformat(),
+            "inside_frame": self.inside_frame,
+            "district": self.district,
+            "matches": [m.to_dict() for m in self.matches],
+            "nearest": None if nearest is None else nearest.to_dict(),
+        }
+
+    def __repr__(self) -> str:
+        best = self.best
+        shown = "nothing" if best is None else f"{best.layer}/{best.feature_id}"
+        return f"<LookupResult ({self.lon}, {self.lat}) {self.crs}: {len(self)} matches, best {shown}>"
+
+
+def _match(answers: AnswerIndex, row: int, distance_m: float) -> Match:
+    text = answers.text
+    return Match(
+        layer=text["layer"][row],
+        layer_title=text["layer_title"][row],
+        feature_id=text["feature_id"][row],
+        name=text["name"][row],
+        stretch=answers.stretch[row],
+        units=answers.units[row],
+        standard=answers.standard[row],
+        distance_m=float(distance_m),
+        fallback=bool(answers.fallback[row]),
+        priority=int(answers.priority[row]),
+    )
+
+
+def _nearest(answers: AnswerIndex, lon: float, lat: float) -> Nearest | None:
+    import shapely
+
+    geometry = answers.geometry
+    if geometry.tree is None:
+        return None
+    x, y = geometry.to_metric.transform(lon, lat)
+    point = shapely.Point(x, y)
+    feats = geometry.features
+    first = int(geometry.tree.nearest(point))
+    reach = float(shapely.distance(point, feats.geometry[first])) + float(feats.radius_m[: feats.n_zone].max())
+    near = np.sort(geometry.tree.query(point, predicate="dwithin", distance=reach))
+    to_edge = np.maximum(shapely.distance(point, feats.geometry[near]) - feats.radius_m[near], 0.0)
+    f = int(near[int(np.argmin(to_edge))])
+    row = int(answers.piece_start[f])
+    return Nearest(str(feats.layer[f]), str(feats.feature_id[f]), str(answers.text["name"][row]), float(to_edge.min()))
+
+
+# ---------------------------------------------------------------------------------------------
+# The index of a dataset and date
+# ---------------------------------------------------------------------------------------------
+
+
+def as_date(ds: Any, date: Any) -> pd.Timestamp:
+    """``date`` as a midnight Timestamp (None: the dataset's reference date, today)."""
+    if date is None:
+        return ds.reference_date
+    if isinstance(date, pd.Timestamp | dt.date):
+        return pd.Timestamp(date).normalize()
+    text = str(date).strip()
+    try:
+        parsed = dt.date.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"date {text[:40]!r} is not a date: use YYYY-MM-DD") from None
+    return pd.Timestamp(parsed)
+
+
+def geometry_index(ds: Any) -> GeometryIndex:
+    """The grid index of a dataset (built once, cached on the Dataset)."""
+    return ds.cached("lookup_geometry_index", lambda: build_geometry_index(ds))
+
+
+def lookup_index(ds: Any, date: Any = None) -> AnswerIndex:
+    """The lookup index of ``ds`` on ``date``: geometry (shared by all dates) plus answer rows."""
+    key = ("lookup_answers_for", date if date is None or isinstance(date, str | dt.date) else str(date))
+    if date is None:
+        key = ("lookup_answers_for", dt.date.today())
+    return ds.cached(key, lambda: _answers_on(ds, as_date(ds, date)))
+
+
+def _answers_on(ds: Any, when: pd.Timestamp) -> AnswerIndex:
+    return ds.cached(("lookup_answers", when), lambda: build_answers(ds, geometry_index(ds), when))
+
+
+# ---------------------------------------------------------------------------------------------
+# Coordinates
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _is_geographic(crs_name: str) -> bool:
+    if crs_name in GEOGRAPHIC_DATUMS:
+        return True
+    from pyproj import CRS
+
+    return bool(CRS.from_user_input(crs_name).is_geographic)
+
+
+def _crs_name(crs: Any) -> str:
+    if crs is None or crs == "wgs84":
+        return "wgs84"
+    from geo.datums import normalize_crs
+
+    return normalize_crs(crs)
+
+
+def _describe(value: float) -> str:
+    return repr(float(value)) if isinstance(value, float | int | np.floating | np.integer) else repr(value)[:40]
+
+
+def _point_error(lon: float, lat: float, crs_name: str) -> str:
+    """Why a coordinate pair is unusable ('' when it is fine before conversion)."""
+    for axis, value in (("longitude", lon), ("latitude", lat)):
+        if not math.isfinite(value):
+            return f"{axis} {_describe(value)} is not a finite number"
+    if _is_geographic(crs_name):
+        if not -180.0 <= lon <= 180.0:
+            return f"longitude {_describe(lon)} is out of range (-180 to 180)"
+        if not -90.0 <= lat <= 90.0:
+            return f"latitude {_describe(lat)} is out of range (-90 to 90)"
+    return ""
+
+
+def _number(value: Any, axis: str) -> float:
+    if isinstance(value, bool):
+        raise CoordinateError(f"{axis} {value!r} is not a number")
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise CoordinateError(f"{axis} {str(value)[:40]!r} is not a number") from None
+
+
+def point_in_wgs84(lon: Any, lat: Any, crs: Any = "wgs84") -> tuple[str, float, float, float, float]:
+    """(crs name, lon, lat as given, lon, lat in WGS-84); CoordinateError when unusable.
+
+    Raises:
+        CoordinateError: NaN, infinite or out-of-range coordinates (the message names the value).
+        geo.datums.UnknownCRSError: an unknown CRS.
+    """
+    crs_name = _crs_name(crs)
+    x = _number(lon, "longitude")
+    y = _number(lat, "latitude")
+    problem = _point_error(x, y, crs_name)
+    if problem:
+        raise CoordinateError(problem)
+    if crs_name in ("wgs84", "cgcs2000"):
+        return crs_name, x, y, x, y
+    from geo.datums import to_wgs84
+
+    lon_w, lat_w = to_wgs84(x, y, crs_name)
+    if not (math.isfinite(lon_w) and math.isfinite(lat_w) and -180 <= lon_w <= 180 and -90 <= lat_w <= 90):
+        raise CoordinateError(f"({_describe(x)}, {_describe(y)}) in {crs_name} does not convert to a WGS-84 position")
+    return crs_name, x, y, float(lon_w), float(lat_w)
+
+
+def points_in_wgs84(lons: Any, lats: Any, crs: Any = "wgs84") -> tuple[str, np.ndarray, np.ndarray, dict[int, str]]:
+    """Arrays of points in WGS-84 (NaN where unusable) and the error of each unusable point.
+
+    The input arrays are never modified (they may be returned as they are).
+    """
+    crs_name = _crs_name(crs)
+    lon, lon_bad = _float_array(lons, "longitude")
+    lat, lat_bad = _float_array(lats, "latitude")
+    if lon.shape != lat.shape:
+        raise ValueError(f"{len(lon)} longitudes but {len(lat)} latitudes: give one of each per point")
+    errors = {**lat_bad, **lon_bad}  # the longitude's message wins when both are bad
+    with np.errstate(invalid="ignore"):
+        if _is_geographic(crs_name):
+            ok = (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)  # False for NaN
+        else:
+            ok = np.isfinite(lon) & np.isfinite(lat)
+        ok &= np.isfinite(lon)  # inf passes the range test only if it is in range, which it is not
+    bad = np.flatnonzero(~ok)
+    for i in bad.tolist():
+        if i not in errors:
+            errors[i] = _point_error(float(lon[i]), float(lat[i]), crs_name)
+    if crs_name in ("wgs84", "cgcs2000"):
+        if not len(bad):
+            return crs_name, lon, lat, errors
+        lon_w, lat_w = lon.copy(), lat.copy()
+    else:
+        from geo.datums import to_wgs84
+
+        lon_w = np.full(len(lon), np.nan)
+        lat_w = np.full(len(lat), np.nan)
+        lon_w[ok], lat_w[ok] = to_wgs84(lon[ok], lat[ok], crs_name)
+        with np.errstate(invalid="ignore"):
+            converted = (np.abs(lon_w) <= 180) & (np.abs(lat_w) <= 90)
+        for i in np.flatnonzero(ok & ~converted).tolist():
+            errors[i] = (
+                f"({_describe(lon[i])}, {_describe(lat[i])}) in {crs_name} does not convert to a WGS-84 position"
+            )
+        ok &= converted
+    lon_w[~ok] = np.nan
+    lat_w[~ok] = np.nan
+    return crs_name, lon_w, lat_w, errors
+
+
+def _float_array(values: Any, axis: str) -> tuple[np.ndarray, dict[int, str]]:
+    """Values as float64; entries that are not numbers become NaN with a message naming them."""
+    if isinstance(values, pd.Series | pd.Index):
+        values = values.to_numpy()
+    array = np.asarray(values)
+    if array.ndim == 0:
+        array = array.reshape(1)
+    if array.dtype.kind in "fiu":
+        return array.astype(np.float64, copy=False).ravel(), {}
+    flat = array.ravel()
+    numbers = pd.to_numeric(pd.Series(flat, dtype=object), errors="coerce").to_numpy(dtype=np.float64)
+    bad: dict[int, str] = {}
+    for i in np.flatnonzero(np.isnan(numbers)):
+        value = flat[i]
+        if (
+            value is None
+            or (isinstance(value, float) and math.isnan(value))
+            or (isinstance(value, str) and not value.strip())
+        ):
+            bad[int(i)] = f"{axis} is missing"
+        elif isinstance(value, str) and value.strip().lower() in ("nan", "+nan", "-nan"):
+            continue  # a written NaN: reported as not finite below
+        else:
+            bad[int(i)] = f"{axis} {str(value)[:40]!r} is not a number"
+    return numbers, bad
+
+
+# ---------------------------------------------------------------------------------------------
+# One point
+# ---------------------------------------------------------------------------------------------
+
+
+def lookup(ds: Any, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None) -> LookupResult:
+    """Every duty zone covering a point, most specific first, and the district fallback last.
+
+    Args:
+        ds: the Dataset.
+        lon, lat: the point in ``crs`` (for projected EPSG systems: easting, northing).
+        crs: wgs84 (GPS, default), cgcs2000, gcj02 (AMap, Tencent), bd09 (Baidu) or EPSG:n.
+        date: the date the answer is for (default today); assignments are dated.
+
+    Raises:
+        CoordinateError: NaN, infinite or out-of-range coordinates.
+        geo.datums.UnknownCRSError: an unknown CRS.
+        ValueError: a date that is not YYYY-MM-DD.
+    """
+    answers = lookup_index(ds, date)
+    crs_name, x, y, lon_w, lat_w = point_in_wgs84(lon, lat, crs)
+    geometry = answers.geometry
+    cell = geometry.grid.cell_of(lon_w, lat_w)
+    code = int(geometry.cells[cell]) if cell >= 0 else 0
+    if code >= 0:
+        rows, district = _fixed(answers, code)
+        return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, (0.0,) * len(rows))
+    points, rows, distances, district = _mixed_matches(
+        answers, np.array([-code - 1]), np.array([lon_w]), np.array([lat_w]), all_matches=True
+    )
+    del points
+    return LookupResult(answers, x, y, crs_name, lon_w, lat_w, int(district[0]), rows.tolist(), distances.tolist())
+
+
+def _fixed(answers: AnswerIndex, sig: int) -> tuple[tuple[int, ...], int]:
+    """Rows of a fixed cell's signature (with its fallback), cached as Python tuples."""
+    cache = answers.fixed_cache
+    found = cache.get(sig)
+    if found is None:
+        geometry = answers.geometry
+        rows = answers.sig_rows[answers.sig_rows_ptr[sig] : answers.sig_rows_ptr[sig + 1]].tolist()
+        district = int(geometry.sig_district[sig])
+        if district >= 0:
+            rows.append(answers.fallback_row0 + district)
+        found = cache[sig] = (tuple(rows), district)
+    return found
+
+
+def _mixed_matches(
+    answers: AnswerIndex, mixed_ids: np.ndarray, lon: np.ndarray, lat: np.ndarray, *, all_matches: bool
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Matches of points in mixed cells: (point, row, distance) sorted in answer order, district per point.
+
+    With ``all_matches`` every match (both stretches on a cut, every sure polygon,
+    the fallback); otherwise only the best match per point (``point`` is 0..n-1).
+    """
+    geometry = answers.geometry
+    x, y = geometry.metric(lon, lat)
+    covered = geometry.resolve(mixed_ids, x, y)
+    lo, hi = answers.piece_rows(covered.feature, covered.along_m)
+    sig = geometry.mixed_sig[mixed_ids]
+    sure_start = answers.sig_rows_ptr[sig]
+    sure_count = answers.sig_rows_ptr[sig + 1] - sure_start
+    n = len(mixed_ids)
+    if all_matches:
+        count = hi - lo + 1
+        inside = np.flatnonzero(covered.district >= 0)
+        point = np.concatenate([np.repeat(covered.point, count), np.repeat(np.arange(n), sure_count), inside])
+        row = np.concatenate(
+            [
+                np.repeat(lo, count) + _ranges(count),
+                answers.sig_rows[np.repeat(sure_start, sure_count) + _ranges(sure_count)],
+                answers.fallback_row0 + covered.district[inside],
+            ]
+        )
+        distance = np.concatenate([np.repeat(covered.distance_m, count), np.zeros(int(sure_count.sum()) + len(inside))])
+        order = np.lexsort((row, distance, answers.rank[row], point))
+        return point[order], row[order], distance[order], covered.district
+
+    has_sure = np.flatnonzero(sure_count > 0)
+    point = np.concatenate([covered.point, has_sure])
+    row = np.concatenate([lo, answers.sig_rows[sure_start[has_sure]]])
+    distance = np.concatenate([covered.distance_m, np.zeros(len(has_sure))])
+    best_row = answers.fallback_rows(covered.district)
+    best_distance = np.where(covered.district >= 0, 0.0, np.nan)
+    # Most points have one candidate: it is the answer. Only the others need sorting.
+    per_point = np.bincount(point, minlength=n)
+    alone = per_point[point] == 1
+    best_row[point[alone]] = row[alone]
+    best_distance[point[alone]] = distance[alone]
+    several = np.flatnonzero(~alone)
+    if len(several):
+        p, r, d = point[several], row[several], distance[several]
+        order = np.lexsort((r, d, answers.rank[r], p))
+        p, r, d = p[order], r[order], d[order]
+        first = np.r_[True, p[1:] != p[:-1]]
+        best_row[p[first]] = r[first]
+        best_distance[p[first]] = d[first]
+    return np.arange(n), best_row, best_distance, covered.district
+
+
+def _ranges(counts: np.ndarray) -> np.ndarray:
+    """0..count-1 for each count, concatenated."""
+    total = int(counts.sum())
+    return np.arange(total) - np.repeat(np.cumsum(counts) - counts, counts)
+
+
+# ---------------------------------------------------------------------------------------------
+# Many points
+# ---------------------------------------------------------------------------------------------
+
+
+def lookup_many(
+    ds: Any, lons: Any, lats: Any, crs: Any = "wgs84", date: Any = None, *, all_matches: bool = False
+) -> pd.DataFrame:
+    """Best match of every point (one row each, input order), or every match in long form.
+
+    Columns: layer, layer_title, feature_id, name, unit_id, unit_name, role (of the
+    first unit: lead before shared before supervisor), unit_ids (all, ';'-joined),
+    standard_id, grade, from_m, to_m (the stretch, NaN for a whole feature),
+    distance_m (0 inside a polygon, NaN with no match), fallback (the district HQ
+    answers), priority, district_id, inside_frame, error ('' or why the coordinates
+    are unusable; such a row has no match and the batch carries on). Text columns
+    are pandas Categoricals (a million rows share a few hundred names); empty
+    strings where there is no match. ``all_matches=True`` adds ``point_index`` and
+    ``match_rank`` and gives one row per match (one empty row for a point with none).
+
+    Raises:
+        geo.datums.UnknownCRSError: an unknown CRS.
+        ValueError: a bad date, or lons and lats of different lengths.
+    """
+    answers = lookup_index(ds, date)
+    _, lon, lat, errors = points_in_wgs84(lons, lats, crs)
+    point, row, distance, district = locate(answers, lon, lat, all_matches=all_matches)
+    frame = _frame(answers, row, distance, district[point], _error_column(errors, point, len(lon)))
+    if all_matches:
+        rank = np.arange(len(point)) - np.searchsorted(point, point, side="left")
+        frame.insert(0, "point_index", point)
+        frame.insert(1, "match_rank", rank)
+    return frame
+
+
+def _error_column(errors: dict[int, str], point: np.ndarray, n: int) -> pd.Categorical:
+    """The error message of each output row, '' for usable points."""
+    if not errors:
+        return pd.Categorical.from_codes(np.zeros(len(point), dtype=np.int8), categories=[""])
+    messages = sorted(set(errors.values()))
+    code_of = {m: i + 1 for i, m in enumerate(messages)}
+    per_point = np.zeros(n, dtype=np.int32)
+    for i, message in errors.items():
+        per_point[i] = code_of[message]
+    return pd.Categorical.from_codes(per_point[point], categories=["", *messages])
+
+
+def locate(
+    answers: AnswerIndex, lon: np.ndarray, lat: np.ndarray, *, all_matches: bool = False
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The batch engine: (point, row, distance_m) and the district of every point.
+
+    Best mode gives one entry per point (``point`` is 0..n-1); ``all_matches`` gives
+    every match sorted by point then answer order, with one empty row for points
+    that have none. WGS-84 input; NaN points have no match.
+    """
+    geometry = answers.geometry
+    n = len(lon)
+    codes = geometry.cells[geometry.grid.padded_index(lon, lat)]
+    mixed = np.flatnonzero(codes < 0)
+    sig = np.maximum(codes, 0)  # mixed points are overwritten below
+    district = geometry.sig_district[sig].astype(np.int64)
+    if not all_matches:
+        row = answers.sig_best_row[sig]
+        distance = answers.fixed_distance[row]
+        if len(mixed):
+            _, mixed_row, mixed_distance, mixed_district = _mixed_matches(
+                answers, -codes[mixed].astype(np.int64) - 1, lon[mixed], lat[mixed], all_matches=False
+            )
+            row[mixed] = mixed_row
+            distance[mixed] = mixed_distance
+            district[mixed] = mixed_district
+        return np.arange(n), row, distance, district
+
+    # Long form: fixed cells expand their signature's rows; mixed cells come from the exact test.
+    fixed_points = np.flatnonzero(codes >= 0)
+    fixed_codes = codes[fixed_points]
+    start = answers.sig_rows_ptr[fixed_codes]
+    count = answers.sig_rows_ptr[fixed_codes + 1] - start
+    parts_point = [np.repeat(fixed_points, count)]
+    parts_row = [answers.sig_rows[np.repeat(start, count) + _ranges(count)]]
+    parts_distance = [np.zeros(int(count.sum()))]
+    inside = fixed_points[district[fixed_points] >= 0]
+    parts_point.append(inside)
+    parts_row.append(answers.fallback_row0 + district[inside])
+    parts_distance.append(np.zeros(len(inside)))
+    if len(mixed):
+        mixed_point, mixed_row, mixed_distance, mixed_district = _mixed_matches(
+            answers, -codes[mixed].astype(np.int64) - 1, lon[mixed], lat[mixed], all_matches=True
+        )
+        district[mixed] = mixed_district
+        parts_point.append(mixed[mixed_point])
+        parts_row.append(mixed_row)
+        parts_distance.append(mixed_distance)
+    point = np.concatenate(parts_point).astype(np.int64)
+    row = np.concatenate(parts_row).astype(np.int64)
+    distance = np.concatenate(parts_distance)
+    lonely = np.flatnonzero(np.bincount(point, minlength=n) == 0)
+    point = np.concatenate([point, lonely])
+    row = np.concatenate([row, np.full(len(lonely), answers.none_row, dtype=np.int64)])
+    distance = np.concatenate([distance, np.full(len(lonely), np.nan)])
+    order = np.lexsort((row, distance, answers.rank[row], point))
+    return point[order], row[order], distance[order], district
+
+
+def _frame(
+    answers: AnswerIndex, row: np.ndarray, distance: np.ndarray, district: np.ndarray, errors: pd.Categorical
+) -> pd.DataFrame:
+    """The result table: text columns as Categoricals taken through per-row codes."""
+    columns: dict[str, Any] = {}
+    for column in TEXT_COLUMNS:
+        codes, dtype = answers.codes(column)
+        columns[column] = pd.Categorical.from_codes(codes[row], dtype=dtype, validate=False)
+    columns["from_m"] = answers.from_m[row]
+    columns["to_m"] = answers.to_m[row]
+    columns["distance_m"] = distance
+    columns["fallback"] = answers.fallback[row]
+    columns["priority"] = answers.priority_or_nan[row]
+    codes, dtype = answers.district_codes()
+    columns["district_id"] = pd.Categorical.from_codes(codes[district], dtype=dtype, validate=False)
+    columns["inside_frame"] = district >= 0
+    columns["error"] = errors
+    return pd.DataFrame(columns, copy=False)
+
+
+def describe_index(ds: Any, date: Any = None) -> dict[str, Any]:
+    """Sizes and build time of the lookup index (for benchmarks)."""
+    return lookup_index(ds, date).geometry.describe()
