@@ -24,14 +24,7 @@ from starlette.responses import Response
 
 from api.responses import JSONAnswer
 from geo.datums import UnknownCRSError
-
-try:
-    from geo.lookup import CoordinateError
-except ImportError:  # TEMPORARY until geo.lookup lands
-
-    class CoordinateError(ValueError):  # type: ignore[no-redef]
-        pass
-
+from geo.lookup import CoordinateError
 
 log = logging.getLogger("respmap.api")
 
