@@ -84,6 +84,8 @@
             (typeof n.distance_m === 'number' ? ' (' + Math.round(n.distance_m) + ' ' + W.metres + ')' : ''));
       }
     }
+    H.map.invalidateSize({ pan: false });  // the answer panel grew or shrank: the map's size changed
+    if (H.marker) { H.map.panTo(H.marker.getLatLng(), { animate: false }); }
     document.documentElement.setAttribute('data-here-answered', String(Date.now()));
   }
 
@@ -136,6 +138,7 @@
     H.answerBox = document.getElementById('here-answer');
     status(W.tap_hint);
     var map = H.map = L.map('here-map', { preferCanvas: true, zoomControl: true });
+    map.attributionControl.setPrefix('Leaflet');
     if (data.tiles) {
       L.tileLayer(data.tiles.url, { subdomains: data.tiles.subdomains, attribution: data.tiles.attribution, maxZoom: 20, maxNativeZoom: 18 }).addTo(map);
     }

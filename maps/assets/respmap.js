@@ -161,10 +161,15 @@
   }
 
   function openCard(info, shape, latlng) {
-    L.popup({ maxWidth: 380, autoPanPadding: [30, 30] })
+    L.popup(popupOptions())
       .setLatLng(latlng || centerOf(shape))
       .setContent(featureCard(info, shape.feature))
       .openOn(R.map);
+  }
+
+  // Keep popups clear of the search box (top left) and the legend (bottom right) when panning to them.
+  function popupOptions() {
+    return { maxWidth: 380, autoPanPaddingTopLeft: L.point(250, 70), autoPanPaddingBottomRight: L.point(40, 40) };
   }
 
   function centerOf(shape) {
@@ -235,7 +240,7 @@
 
   function lookupAt(latlng) {
     var spec = R.data.lookup;
-    var popup = L.popup({ maxWidth: 380 }).setLatLng(latlng).setContent(el('div', 'rm-card', R.words.lookup_wait)).openOn(R.map);
+    var popup = L.popup(popupOptions()).setLatLng(latlng).setContent(el('div', 'rm-card', R.words.lookup_wait)).openOn(R.map);
     var params = new URLSearchParams({ lon: latlng.lng.toFixed(7), lat: latlng.lat.toFixed(7), crs: spec.crs, date: R.data.date });
     return fetch(spec.url + '?' + params.toString(), { headers: { Accept: 'application/json' } })
       .then(function (response) {
@@ -394,7 +399,7 @@
     var unit = R.data.units[entry.unit];
     var card = el('div', 'rm-card');
     unitBlock(card, unit, 'unit', '');
-    L.popup({ maxWidth: 320 }).setLatLng(map.getCenter()).setContent(card).openOn(map);
+    L.popup(popupOptions()).setLatLng(map.getCenter()).setContent(card).openOn(map);
   }
 
   function addSearch() {

@@ -49,7 +49,8 @@ def is_local(url: str) -> bool:
 
 def watch(browser: Browser, **context_options: object) -> Watched:
     """A fresh page whose non-local requests are aborted and recorded."""
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, **context_options)
+    context_options.setdefault("viewport", {"width": 1280, "height": 800})
+    context = browser.new_context(**context_options)
     page = context.new_page()
     watched = Watched(page)
 
