@@ -74,6 +74,9 @@ FRAME_OVERLAP_COLUMNS = ("overlap_id", "area_m2", "district_ids", "district_name
 class CoverageReport:
     """Coverage of one dataset on one date. GeoDataFrames are in WGS-84; areas in m².
 
+    Reports are cached on the Dataset and shared between callers (threads of
+    the server): treat the tables as read-only and ``.copy()`` before changing one.
+
     Attributes:
         date: the date the answers are for.
         sliver_m2: pieces below this area were classed as slivers.
