@@ -65,13 +65,13 @@ def add_scale_bar(ax: Any, extent: Extent, lang: str, *, fraction: float = 0.22,
     divisor, unit = scale_label(length_m, lang)
     x0, y0 = xmin + 0.04 * width, ymin + 0.035 * height
     bar_h = 0.008 * height
-    ax.add_patch(Rectangle(
+    ax.add_artist(Rectangle(
         (x0 - 0.015 * width, y0 - 0.018 * height), length_m + 0.06 * width, bar_h + 0.05 * height,
         facecolor="white", edgecolor="none", alpha=0.85, zorder=20,
     ))
     step = length_m / segments
     for i in range(segments):
-        ax.add_patch(Rectangle(
+        ax.add_artist(Rectangle(
             (x0 + i * step, y0), step, bar_h, facecolor="black" if i % 2 == 0 else "white", edgecolor="black",
             linewidth=0.6, zorder=21,
         ))
@@ -112,9 +112,9 @@ def add_north_arrow(
     tip, base = (0.0, length / 2), -length / 2
     left = rotate([tip, (-half_w, base), (0.0, base + length * 0.25)])
     right = rotate([tip, (half_w, base), (0.0, base + length * 0.25)])
-    ax.add_patch(Polygon(left, closed=True, facecolor="black", edgecolor="black", linewidth=0.6,
+    ax.add_artist(Polygon(left, closed=True, facecolor="black", edgecolor="black", linewidth=0.6,
                          transform=ax.transAxes, zorder=21))
-    ax.add_patch(Polygon(right, closed=True, facecolor="white", edgecolor="black", linewidth=0.6,
+    ax.add_artist(Polygon(right, closed=True, facecolor="white", edgecolor="black", linewidth=0.6,
                          transform=ax.transAxes, zorder=21))
     label = rotate([(0.0, length / 2 + 0.012)])[0]
     ax.text(label[0], label[1], words(lang)["north"], transform=ax.transAxes, ha="center", va="bottom",
@@ -124,9 +124,12 @@ def add_north_arrow(
 
 def add_inset(
     fig: Any, ax: Any, district_geoms: np.ndarray, city_bounds: Extent, extent: Extent, lang: str,
-    *, size: float = 0.26, corner: str = "upper left",
+    *, size: float = 0.26, corner: str = "upper left", inset: Any | None = None,
 ) -> Any:
-    """A small overview of the whole city in a corner, the map's extent outlined on it."""
+    """A small overview of the whole city in a corner, the map's extent outlined on it.
+
+    ``inset`` reuses an axes from an earlier page (the atlas): cleared and moved, not rebuilt.
+    """
     from matplotlib.patches import Rectangle
 
     box = ax.get_position()
@@ -139,8 +142,12 @@ def add_inset(
     pad_x, pad_y = 0.01 * box.width, 0.01 * box.height
     left = box.x0 + pad_x if "left" in corner else box.x1 - pad_x - w
     bottom = box.y1 - pad_y - h if "upper" in corner else box.y0 + pad_y
-    inset = fig.add_axes((left, bottom, w, h), zorder=30)
-    inset.set_facecolor("white")
+    if inset is None:
+        inset = fig.add_axes((left, bottom, w, h), zorder=30)
+        inset.set_facecolor("white")
+    else:
+        reset_axes(inset)
+        inset.set_position((left, bottom, w, h))
     if len(district_geoms):
         draw_polygons(inset, district_geoms, facecolor="#eeeeee", edgecolor=DISTRICT_EDGE, linewidth=0.3)
     view = fit_extent(city_bounds, h * fig_h / (w * fig_w), margin=0.04)
@@ -154,7 +161,7 @@ def add_inset(
         grow = (min_w - ex_w) / 2
         extent = (extent[0] - grow, extent[1] - grow, extent[2] + grow, extent[3] + grow)
         ex_w, ex_h = extent[2] - extent[0], extent[3] - extent[1]
-    inset.add_patch(Rectangle((extent[0], extent[1]), ex_w, ex_h, facecolor="none", edgecolor="black",
+    inset.add_artist(Rectangle((extent[0], extent[1]), ex_w, ex_h, facecolor="none", edgecolor="black",
                               linewidth=1.4, zorder=5))
     inset.set_xticks([])
     inset.set_yticks([])
@@ -197,6 +204,19 @@ def _covered(geoms: np.ndarray, box: Any) -> float:
     hit = shapely.intersection(geoms, box)
     points = np.isin(shapely.get_type_id(hit), (0, 4)) & ~shapely.is_empty(hit)
     return float(np.sum(shapely.area(hit)) + np.sum(shapely.length(hit)) * 20 + np.count_nonzero(points) * 400)
+
+
+def reset_axes(ax: Any) -> None:
+    """Remove everything drawn on ``ax`` but keep the axes itself.
+
+    Building an Axes (its axis, ticks, spines) costs far more than drawing a
+    page of an atlas; ``Axes.clear`` rebuilds them too. Removing the artists
+    keeps the axes for the next page.
+    """
+    for group in (ax.patches, ax.collections, ax.texts, ax.lines, ax.images, ax.artists):
+        for artist in list(group):
+            artist.remove()
+    ax.legend_ = None
 
 
 def style_map_axes(ax: Any, extent: Extent) -> None:

@@ -80,7 +80,7 @@ def draw_polygons(
         path, facecolor=facecolor, edgecolor=edgecolor, linewidth=linewidth, hatch=hatch or None,
         zorder=zorder, alpha=alpha, label=label, joinstyle="round",
     )
-    ax.add_patch(patch)
+    ax.add_artist(patch)
     return patch
 
 

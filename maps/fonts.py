@@ -15,9 +15,21 @@ as TrueType, ``pdf.fonttype = 42``, so a PDF opened on a machine without the
 font still shows the text, and text stays selectable and searchable). Without
 a CJK font one clear warning names what to install, once per process.
 
-Matplotlib 3.11 reads the faces of a TrueType collection (``.ttc``, which is
-how Debian ships Noto CJK) by index, so the Simplified Chinese face is chosen
-by its family name and embedded (subset) in PDF like any other TrueType font.
+Matplotlib 3.11 reads the faces of a font collection (``.ttc``, which is how
+Debian ships Noto CJK) by index, so the Simplified Chinese face is chosen by
+its family name. How it is embedded in PDF depends on its outlines:
+
+- TrueType outlines (YaHei, SimHei, WenQuanYi, PingFang): embedded as a
+  TrueType (Type 42, ``pdf.fonttype = 42``) subset: small, searchable text.
+- CFF outlines (Noto Sans CJK and Source Han Sans are "OpenType/CFF", file
+  signature ``OTTO``): matplotlib's Type 42 writer puts the CFF program in a
+  TrueType slot (matplotlib issue #20870, still open), a PDF that poppler
+  flags ("Mismatch between font type and embedded font file") and strict
+  readers may refuse. These are embedded as Type 3 instead: the used glyphs'
+  outlines go into the PDF, with a ToUnicode map so the text stays searchable
+  and copyable, and every reader draws them identically.
+
+Either way the PDF needs no font on the reader's machine.
 """
 
 from __future__ import annotations
@@ -108,18 +120,59 @@ def font_rc() -> dict[str, Any]:
     if family is None:
         warn_missing_font_once()
     families = [family, "DejaVu Sans"] if family else ["DejaVu Sans"]
+    fonttype = pdf_fonttype(family)
     return {
         "font.family": "sans-serif",
         "font.sans-serif": families,
-        # TrueType (Type 42) embedding: the reader needs no font of its own and
-        # the text stays searchable; Type 3 would turn each glyph into a drawing.
-        "pdf.fonttype": 42,
-        "ps.fonttype": 42,
+        # Embedded either way; see the module docstring for why CFF fonts get Type 3.
+        "pdf.fonttype": fonttype,
+        "ps.fonttype": fonttype,
         # SVG pasted into Word must not depend on the reader's fonts.
         "svg.fonttype": "path",
         # Several CJK fonts (SimHei) lack U+2212 MINUS SIGN.
         "axes.unicode_minus": False,
     }
+
+
+@functools.cache
+def font_face(family: str) -> tuple[str, int] | None:
+    """(file, face index) of the regular face of ``family``, as matplotlib will load it."""
+    from matplotlib import font_manager
+
+    entries = [e for e in font_manager.fontManager.ttflist if e.name == family]
+    if not entries:
+        return None
+    regular = min(entries, key=lambda e: (abs(_weight(e.weight) - 400), e.style != "normal"))
+    return regular.fname, int(getattr(regular, "index", 0) or 0)
+
+
+def _weight(value: object) -> int:
+    named = {"light": 300, "normal": 400, "regular": 400, "medium": 500, "bold": 700, "heavy": 800, "black": 900}
+    if isinstance(value, int | float):
+        return int(value)
+    return named.get(str(value).lower(), 400)
+
+
+@functools.cache
+def has_cff_outlines(path: str, index: int = 0) -> bool:
+    """True for OpenType/CFF fonts (signature ``OTTO``, a ``CFF `` table): not embeddable as Type 42."""
+    try:
+        from fontTools.ttLib import TTFont
+
+        with TTFont(path, fontNumber=index, lazy=True) as font:
+            return "CFF " in font or "CFF2" in font or font.sfntVersion == "OTTO"
+    except Exception:  # unreadable here: assume the cautious answer
+        return True
+
+
+def pdf_fonttype(family: str | None) -> int:
+    """42 (TrueType embedding) for TrueType-outline fonts, 3 for CFF ones (see the module docstring)."""
+    if family is None:
+        return 42  # DejaVu Sans is TrueType
+    face = font_face(family)
+    if face is None:
+        return 3
+    return 3 if has_cff_outlines(*face) else 42
 
 
 def has_cjk_font() -> bool:

@@ -38,6 +38,7 @@ from maps.cartography import (
     add_scale_bar,
     emptiest_corner,
     fit_extent,
+    reset_axes,
     style_map_axes,
 )
 from maps.drawing import draw_category, draw_polygons, legend_handle
@@ -133,12 +134,20 @@ def page_size_in(paper: str, orientation: str, bounds: Extent | None = None) -> 
 
 
 @contextmanager
-def report_style() -> Iterator[None]:
-    """matplotlib settings for every report figure: CJK font, embedded fonts, no display."""
+def report_style(*, vector: bool = False) -> Iterator[None]:
+    """matplotlib settings for every report figure: CJK font, embedded fonts, no display.
+
+    ``vector`` (PDF, SVG): glyph outlines are loaded unhinted. Hinting only
+    snaps outlines to a screen's pixel grid, and auto-hinting CFF CJK glyphs
+    is most of the cost of laying out text (a third of an atlas's time).
+    """
     import matplotlib
 
     glyph_warnings_filtered()
-    with matplotlib.rc_context(font_rc()):
+    settings = font_rc()
+    if vector:
+        settings["text.hinting"] = "no_hinting"
+    with matplotlib.rc_context(settings):
         yield
 
 
@@ -309,6 +318,7 @@ class DrawnMap:
     placer: LabelPlacer | None
     handles: list[Any]
     labels: list[str]
+    inset: Any | None = None
 
 
 def draw_zones(ax: Any, scene: Scene, categories: Categories, *, scale: float = 1.0) -> None:
@@ -453,13 +463,23 @@ def map_extent(view: View, rect: tuple[float, float, float, float], fig_size_in:
 def draw_map(
     fig: Any, rect: tuple[float, float, float, float], scene: Scene, view: View, options: MapOptions,
     *, plan: Plan | None = None, simplify_context: bool = False, furniture: bool = True,
+    reuse: DrawnMap | None = None,
 ) -> DrawnMap:
     """Draw the map of ``view`` into a new axes at ``rect`` (figure fractions); legend handles returned.
 
     ``simplify_context`` draws district outlines simplified to about a pixel
     (the atlas draws hundreds of pages; nobody sees the removed vertices).
+    ``reuse`` is the previous page's map on the same figure: its axes are
+    emptied and drawn on again instead of being rebuilt.
     """
-    ax = fig.add_axes(rect)
+    if reuse is not None:
+        ax = reuse.ax
+        reset_axes(ax)
+        ax.set_position(rect)
+        if reuse.inset is not None:
+            reuse.inset.set_visible(False)
+    else:
+        ax = fig.add_axes(rect)
     extent = map_extent(view, rect, tuple(fig.get_size_inches()))
     if plan is None or plan.extent != extent:
         plan = plan_map(scene, view, options, extent)
@@ -482,7 +502,8 @@ def draw_map(
         north_corner = "upper left" if corner == "upper right" else "upper right"
         city_w = scene.bounds[2] - scene.bounds[0]
         inset = add_inset(fig, ax, scene.simplified_districts(city_w / 400), scene.bounds, extent, scene.lang,
-                          corner=corner)
+                          corner=corner, inset=reuse.inset if reuse is not None else None)
+        inset.set_visible(True)
     arrow_box = None
     if furniture:
         add_scale_bar(ax, extent, scene.lang)
@@ -497,7 +518,8 @@ def draw_map(
         if inset is not None:
             placer.block(inset.get_window_extent(placer.renderer).expanded(1.05, 1.1))
         placer.place_all(label_candidates(scene, view, extent, subject_only=view.kind == "unit"))
-    return DrawnMap(ax, extent, plan.categories, placer, plan.handles, plan.labels)
+    return DrawnMap(ax, extent, plan.categories, placer, plan.handles, plan.labels,
+                    inset if inset is not None else (reuse.inset if reuse is not None else None))
 
 
 # -- a whole page -------------------------------------------------------------------
@@ -582,7 +604,7 @@ def render_map(
         raise MapRequestError(f"{path.name}: the file name must end in .png, .svg or .pdf")
     scene = scene_for(ds, options.date)
     view = resolve_view(scene, unit=unit, district=district)
-    with report_style():
+    with report_style(vector=fmt != "png"):
         width_in, height_in = page_size_in(options.paper, options.orientation, view.bounds)
         fig = new_figure(width_in, height_in, options.dpi)
         drawn = compose_page(fig, scene, view, options)
