@@ -56,6 +56,8 @@ class FrameSpec:
 
     layer: str
     fallback_unit_field: str | None = None
+    # optional polygon layer with the city boundary the frame must cover
+    boundary_layer: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -359,4 +361,13 @@ def _read_frame(raw: object, layers: list[LayerSpec], findings: Findings) -> Fra
             field="layer",
         )
         return None
-    return FrameSpec(layer=layer_id, fallback_unit_field=_str(raw.get("fallback_unit_field")))
+    boundary = _str(raw.get("boundary_layer"))
+    if boundary is not None and boundary not in {spec.id for spec in layers if spec.geometry == "polygon"}:
+        findings.error(
+            "frame_layer_unknown",
+            f"{CATALOG_FILE}: [frame] boundary_layer {boundary[:40]!r} is not a declared polygon layer",
+            file=CATALOG_FILE,
+            field="boundary_layer",
+        )
+        boundary = None
+    return FrameSpec(layer=layer_id, fallback_unit_field=_str(raw.get("fallback_unit_field")), boundary_layer=boundary)

@@ -338,11 +338,12 @@ def build_duty_zones(
     frame_ids: np.ndarray | None,
 ) -> gpd.GeoDataFrame:
     """One row per (feature, assignment); unheld features get one empty row."""
-    frame_layer = catalog.frame.layer if catalog.frame else None
+    # the frame (districts) and the city boundary are frames, not places anybody cleans
+    not_places = {catalog.frame.layer, catalog.frame.boundary_layer} if catalog.frame else set()
     parts: list[pd.DataFrame] = []
     for spec in catalog.layers:
         layer = layers.get(spec.id)
-        if layer is None or spec.id == frame_layer or not len(layer):
+        if layer is None or spec.id in not_places or not len(layer):
             continue
         from_table = typed[typed["layer"] == spec.id]
         rows = pd.DataFrame(
@@ -513,7 +514,18 @@ def _districts_of(
 
 
 def _empty_zones(metric_crs: CRS) -> gpd.GeoDataFrame:
-    empty = gpd.GeoDataFrame({column: [] for column in ZONE_COLUMNS}, geometry=[], crs=4326)
+    """Zero duty zones, with every column typed as a full table's would be."""
+    columns: dict[str, pd.Series] = {}
+    for column in ZONE_COLUMNS:
+        if column in ("valid_from", "valid_until"):
+            columns[column] = pd.Series([], dtype="datetime64[ns]")
+        elif column in ("from_m", "to_m", "tolerance_m", "width_m", "length_m", "area_m2"):
+            columns[column] = pd.Series([], dtype=float)
+        elif column == "priority":
+            columns[column] = pd.Series([], dtype=int)
+        else:
+            columns[column] = pd.Series([], dtype=object)
+    empty = gpd.GeoDataFrame(columns, geometry=gpd.GeoSeries([], crs=4326), crs=4326)
     empty["zone_metric"] = gpd.GeoSeries([], crs=metric_crs).values
     empty["feature_metric"] = gpd.GeoSeries([], crs=metric_crs).values
     return empty

@@ -203,10 +203,58 @@ def test_demo_round_trips_through_geopackage(demo_ds: Dataset, tmp_path: Path) -
     (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
     again = load_dataset(folder)
     assert again.ok and again.feature_counts() == demo_ds.feature_counts()
-    columns = ["zone_id", "layer", "feature_id", "name", "unit_id", "role", "standard_id", "from_m", "to_m", "district_id"]
+    columns = [
+        "zone_id",
+        "layer",
+        "feature_id",
+        "name",
+        "unit_id",
+        "role",
+        "standard_id",
+        "from_m",
+        "to_m",
+        "district_id",
+    ]
     pd.testing.assert_frame_equal(again.duty_zones[columns], demo_ds.duty_zones[columns])
     assert np.allclose(again.duty_zones["area_m2"], demo_ds.duty_zones["area_m2"], rtol=1e-9, equal_nan=True)
     assert shapely.equals_exact(
         np.asarray(again.duty_zones.geometry.values), np.asarray(demo_ds.duty_zones.geometry.values), tolerance=1e-9
     ).all()
     assert [f.code for f in again.findings] == [f.code for f in demo_ds.findings]
+
+
+def test_frame_only_dataset_loads(tmp_path: Path) -> None:
+    # a folder with only the districts must load (no duty zones at all), not crash
+    folder = tmp_path / "frame_only"
+    folder.mkdir()
+    shutil.copy(DATA / "mini" / "districts.geojson", folder)
+    (folder / "catalog.toml").write_text(
+        '[dataset]\nname = "f"\ncrs = "EPSG:4545"\n[frame]\nlayer = "districts"\n'
+        '[[layer]]\nid = "districts"\nfile = "districts.geojson"\ngeometry = "polygon"\n',
+        encoding="utf-8",
+    )
+    ds = load_dataset(folder)
+    assert ds.ok and len(ds.duty_zones) == 0 and len(ds.zones_on("2026-01-01")) == 0
+
+
+def test_boundary_layer_from_catalog_counts_uncovered_city(tmp_path: Path) -> None:
+    # a city boundary 2200 m wide around 2000 m of districts: 200 x 1000 m of the city is in no district
+    folder = tmp_path / "bounded"
+    shutil.copytree(DATA / "mini", folder)
+    (folder / "city.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "CITY", "name": "城区"}, '
+        '"geometry": {"type": "Polygon", "coordinates": [[[600000, 3618000], [602200, 3618000], [602200, 3619000], '
+        "[600000, 3619000], [600000, 3618000]]]}}]}",
+        encoding="utf-8",
+    )
+    catalog = (folder / "catalog.toml").read_text(encoding="utf-8")
+    catalog = catalog.replace(
+        'fallback_unit_field = "hq_unit"', 'fallback_unit_field = "hq_unit"\nboundary_layer = "city"'
+    )
+    catalog += '\n[[layer]]\nid = "city"\nfile = "city.geojson"\ngeometry = "polygon"\n'
+    (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
+    ds = load_dataset(folder)
+    assert ds.ok and ds.catalog.frame.boundary_layer == "city"
+    assert "city" not in set(ds.duty_zones["layer"])  # a boundary is not a place anybody cleans
+    report = ds.coverage("2026-03-01")
+    assert report.to_dict()["gaps"]["area_m2"] == pytest.approx(200 * 1000, rel=1e-6)
