@@ -423,14 +423,10 @@ def _float_array(values: Any, axis: str) -> tuple[np.ndarray, dict[int, str]]:
     bad: dict[int, str] = {}
     for i in np.flatnonzero(np.isnan(numbers)):
         value = flat[i]
-        if (
-            value is None
-            or (isinstance(value, float) and math.isnan(value))
-            or (isinstance(value, str) and not value.strip())
-        ):
+        if value is None or value is pd.NA or (isinstance(value, str) and not value.strip()):
             bad[int(i)] = f"{axis} is missing"
-        elif isinstance(value, str) and value.strip().lower() in ("nan", "+nan", "-nan"):
-            continue  # a written NaN: reported as not finite below
+        elif isinstance(value, float | np.floating) or str(value).strip().lower() in ("nan", "+nan", "-nan"):
+            continue  # a NaN, given or written: reported as not finite with the others
         else:
             bad[int(i)] = f"{axis} {str(value)[:40]!r} is not a number"
     return numbers, bad

@@ -260,7 +260,8 @@ class GeometryIndex:
         kind = self.features.kind[g_feature]
         radius = self.features.radius_m[g_feature] + EPS_M
         covered = group_min <= radius
-        g_dist = group_min.copy()
+        # Within EPS_M of a feature is on it: distance 0, so the datum noise cannot reorder ties.
+        g_dist = np.where(group_min <= EPS_M, 0.0, group_min)
         area = (kind == KIND_POLYGON) | (kind == KIND_DISTRICT)
         if area.any():
             where = np.flatnonzero(area)
