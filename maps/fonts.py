@@ -96,6 +96,12 @@ def find_cjk_font() -> str | None:
     return None
 
 
+def mark_warned() -> None:
+    """The caller has told the user already (the CLI prints its own line): no Python warning."""
+    global _warned
+    _warned = True
+
+
 def warn_missing_font_once() -> None:
     """Emit the one warning that says what to install (once per process)."""
     global _warned
