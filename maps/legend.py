@@ -27,13 +27,19 @@ class LegendEntry:
         return [self.colour, self.label, self.swatch]
 
 
+# A legend longer than this is not read; the rest is summarised in one line (search finds any unit).
+MAX_UNIT_ENTRIES = 60
+
+
 @dataclass(slots=True)
 class Legend:
     title: str
     entries: list[LegendEntry] = field(default_factory=list)
+    _seen: set[tuple[str, str]] = field(default_factory=set)
 
     def add(self, colour: str, label: str, swatch: str = "fill") -> None:
-        if not any(e.colour == colour and e.label == label for e in self.entries):
+        if (colour, label) not in self._seen:
+            self._seen.add((colour, label))
             self.entries.append(LegendEntry(colour, label, swatch))
 
     def to_json(self) -> dict:
@@ -46,8 +52,11 @@ def unit_legend(
     """Legend for colouring by unit: ``units`` are (colour, unit name) pairs in display order."""
     words = labels(lang)
     legend = Legend(words["colour_unit"])
-    for colour, name in units:
+    shown = list(units)
+    for colour, name in shown[:MAX_UNIT_ENTRIES]:
         legend.add(colour, name)
+    if len(shown) > MAX_UNIT_ENTRIES:
+        legend.add("#ffffff", words["more_units"].format(n=len(shown) - MAX_UNIT_ENTRIES), "outline")
     if faint_colour:
         legend.add(faint_colour, words["other_units"])
     if has_unheld:

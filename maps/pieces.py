@@ -68,14 +68,18 @@ def _build(ds: Dataset, date: pd.Timestamp | None) -> gpd.GeoDataFrame:
     to_m = zones["to_m"].to_numpy(dtype=float)
     kinds = zones["kind"].to_numpy(dtype=object)
     features = np.asarray(zones["feature_metric"].values, dtype=object)
+    names = zones["name"].to_numpy(dtype=object)
+    standard_ids = zones["standard_id"].to_numpy(dtype=object)
+    grades = zones["grade"].to_numpy(dtype=object)
+    districts = zones["district_id"].to_numpy(dtype=object)
 
     records: list[tuple] = []
     geometries: list[object] = []
     groups = zones.groupby(["layer", "feature_id"], sort=False).indices
     for (layer_id, feature_id), rows in groups.items():
         first = rows[0]
-        base = (layer_id, kinds[first], feature_id, zones["name"].iat[first])
-        tail = (zones["standard_id"].iat[first], zones["grade"].iat[first], zones["district_id"].iat[first])
+        base = (layer_id, kinds[first], feature_id, names[first])
+        tail = (standard_ids[first], grades[first], districts[first])
         stretched = rows[np.isfinite(from_m[rows])]
         if kinds[first] != "line" or not len(stretched):
             holders = _holders(rows, unit_ids, roles, starts, ends)
