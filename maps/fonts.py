@@ -185,18 +185,15 @@ def has_cjk_font() -> bool:
     return find_cjk_font() is not None
 
 
-@functools.cache
-def _glyph_filter_installed() -> bool:
-    warnings.filterwarnings("ignore", message=r"Glyph \d+ .*missing from font", category=UserWarning)
-    return True
+GLYPH_MISSING_PATTERN = r"Glyph \d+ .*missing from font"
 
 
-def glyph_warnings_filtered() -> None:
-    """Without a CJK font, silence matplotlib's one-warning-per-glyph flood.
+def silence_glyph_warnings_if_no_font() -> None:
+    """Without a CJK font, ignore matplotlib's one-warning-per-glyph flood (call inside ``catch_warnings``).
 
     The single :class:`MissingCJKFontWarning` already says what is wrong and
     what to install; hundreds of "Glyph 24184 missing" lines would hide it.
     With a CJK font nothing is filtered, so a genuinely missing glyph still shows.
     """
     if not has_cjk_font():
-        _glyph_filter_installed()
+        warnings.filterwarnings("ignore", message=GLYPH_MISSING_PATTERN, category=UserWarning)

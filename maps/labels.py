@@ -166,14 +166,21 @@ class LabelPlacer:
         return False
 
     def _text(self, candidate: LabelCandidate, x: float, y: float, angle: float) -> Any:
+        """The label over a white halo.
+
+        The halo is a second, stroke-only copy underneath: text drawn with a
+        path effect becomes outlines in a PDF, and the label itself should stay
+        real text that a reader can search for (a street name in the atlas).
+        """
         from matplotlib import patheffects
 
-        return self.ax.text(
-            x, y, candidate.text, fontsize=candidate.fontsize, fontweight=candidate.weight,
-            fontstyle=candidate.style, color=candidate.color, ha="center", va="center", rotation=angle,
-            rotation_mode="anchor", zorder=15, clip_on=True,
-            path_effects=[patheffects.withStroke(linewidth=2.2, foreground="white")],
-        )
+        common = {
+            "fontsize": candidate.fontsize, "fontweight": candidate.weight, "fontstyle": candidate.style,
+            "ha": "center", "va": "center", "rotation": angle, "rotation_mode": "anchor", "clip_on": True,
+        }
+        self.ax.text(x, y, candidate.text, color="white", zorder=14.9,
+                     path_effects=[patheffects.Stroke(linewidth=2.2, foreground="white")], **common)
+        return self.ax.text(x, y, candidate.text, color=candidate.color, zorder=15, **common)
 
     def _remember(self, text: str, outline: Any, angle: float, artist: Any) -> None:
         self.occupied.append(outline)

@@ -80,12 +80,12 @@ def grey_of(color: str) -> str:
     low, high = 0.0, 1.0
     for _ in range(30):
         mid = (low + high) / 2
-        value = f"#{round(mid * 255):02x}" * 3
+        value = "#" + f"{round(mid * 255):02x}" * 3
         if lightness(value) < target:
             low = mid
         else:
             high = mid
-    return f"#{round(low * 255):02x}" * 3
+    return "#" + f"{round(low * 255):02x}" * 3
 
 
 def darker(color: str, factor: float = 0.6) -> str:

@@ -20,6 +20,7 @@ with the Agg backend, so importing ``maps`` costs nothing and needs no display.
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
@@ -42,7 +43,7 @@ from maps.cartography import (
     style_map_axes,
 )
 from maps.drawing import draw_category, draw_polygons, legend_handle
-from maps.fonts import font_rc, glyph_warnings_filtered
+from maps.fonts import font_rc, silence_glyph_warnings_if_no_font
 from maps.labels import LabelCandidate, LabelPlacer, longest_part
 from maps.print_style import (
     CONTEXT_EDGE,
@@ -143,11 +144,11 @@ def report_style(*, vector: bool = False) -> Iterator[None]:
     """
     import matplotlib
 
-    glyph_warnings_filtered()
     settings = font_rc()
     if vector:
         settings["text.hinting"] = "no_hinting"
-    with matplotlib.rc_context(settings):
+    with matplotlib.rc_context(settings), warnings.catch_warnings():
+        silence_glyph_warnings_if_no_font()
         yield
 
 
@@ -612,7 +613,8 @@ def render_map(
                     metadata=_metadata(fmt, view_title(scene, view)))
     placed = tuple(p.text for p in drawn.placer.placed) if drawn.placer else ()
     skipped = tuple(drawn.placer.skipped) if drawn.placer else ()
-    return RenderResult(path, round(width_in * options.dpi), round(height_in * options.dpi), placed, skipped)
+    width_px, height_px = fig.canvas.get_width_height()  # what Agg writes: the page size truncated to pixels
+    return RenderResult(path, width_px, height_px, placed, skipped)
 
 
 def _metadata(fmt: str, title: str) -> dict[str, str] | None:
