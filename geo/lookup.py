@@ -108,12 +108,19 @@ class Nearest:
     """The nearest duty zone to a point outside every district, and how far its edge is."""
 
     layer: str
+    layer_title: str
     feature_id: str
     name: str
     distance_m: float
 
     def to_dict(self) -> dict[str, Any]:
-        return {"layer": self.layer, "feature_id": self.feature_id, "name": self.name, "distance_m": self.distance_m}
+        return {
+            "layer": self.layer,
+            "layer_title": self.layer_title,
+            "feature_id": self.feature_id,
+            "name": self.name,
+            "distance_m": self.distance_m,
+        }
 
 
 class LookupResult:
@@ -256,7 +263,11 @@ def _nearest(answers: AnswerIndex, lon: float, lat: float) -> Nearest | None:
     to_edge = np.maximum(shapely.distance(point, feats.geometry[near]) - feats.radius_m[near], 0.0)
     f = int(near[int(np.argmin(to_edge))])
     row = int(answers.piece_start[f])
-    return Nearest(str(feats.layer[f]), str(feats.feature_id[f]), str(answers.text["name"][row]), float(to_edge.min()))
+    text = answers.text
+    return Nearest(
+        str(text["layer"][row]), str(text["layer_title"][row]), str(text["feature_id"][row]), str(text["name"][row]),
+        float(to_edge.min()),
+    )
 
 
 # ---------------------------------------------------------------------------------------------
