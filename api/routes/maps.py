@@ -76,11 +76,13 @@ async def _map_page(
         district=district,
         colour_by=colour_by,
         tiles=tiles,  # type: ignore[arg-type]
-        date=None if date is None else pd.Timestamp(date),
+        # Today resolved now: a server running past midnight must not keep serving yesterday's map.
+        date=pd.Timestamp(date) if date is not None else ds.reference_date,
         lang=lang,
         lookup_url=_lookup_url(request),
     )
-    key = _tianditu_key(request)
+    # The key matters (and enters the cache key) only for Tianditu tiles.
+    key = _tianditu_key(request) if tiles == "tianditu" else None
     prefix = request.scope.get("root_path", "")
     try:
         csp = content_security_policy(options, lang or ds.lang, inline=False, tianditu_key=key)
@@ -152,7 +154,7 @@ async def here_page(
 ) -> Response:
     """A phone-sized page: the browser's position (or a tap) -> the responsible unit, contact and a call link."""
     options = MapOptions(tiles=tiles, date=None if date is None else pd.Timestamp(date), lang=lang)
-    key = _tianditu_key(request)
+    key = _tianditu_key(request) if tiles == "tianditu" else None
     prefix = request.scope.get("root_path", "")
     try:
         csp = content_security_policy(options, lang or ds.lang, inline=False, tianditu_key=key)

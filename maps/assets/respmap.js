@@ -517,7 +517,7 @@
     R.renderer = L.canvas({ padding: 0.3, tolerance: 6 });
     map.getContainer().classList.add('rm-map');
     map.attributionControl && map.attributionControl.setPrefix('Leaflet');
-    if (data.view.bounds) { map.fitBounds(data.view.bounds, { animate: false, padding: [24, 24] }); }
+    if (data.view.bounds) { map.fitBounds(data.view.bounds, { animate: false, paddingTopLeft: [60, 80], paddingBottomRight: [60, 50] }); }
     R.infos = data.layers.map(function (layer, i) { return { index: i, layer: layer, group: groups[i], shapes: [] }; });
     drawOrder().forEach(buildLayer);
     map.on('overlayadd', restack);
