@@ -259,6 +259,9 @@ def _unit_info(scene: Scene, record: Any, view: View) -> str:
         parts.append(w["length_total"].format(km=length_km))
     if area_ha > 0:
         parts.append(w["area_total"].format(ha=area_ha))
+    if len(view.fallback_districts):
+        names = [str(scene.district_names[p]) for p in view.fallback_districts]
+        parts.append(w["fallback_of"].format(names="、".join(names) if scene.lang != "en" else ", ".join(names)))
     return "  ·  ".join(parts)
 
 
