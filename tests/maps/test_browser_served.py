@@ -150,3 +150,29 @@ def test_here_answers_for_the_phone_position(server: str, browser: Browser, mini
     assert "无人小区" in page.locator("#here-answer").inner_text()  # the place tapped, nobody's
     assert watched.errors == [] and watched.blocked == [] and watched.dialogs == []
     watched.page.context.close()
+
+
+def test_hostile_lookup_answers_show_as_text(browser: Browser) -> None:
+    hostile = Path(__file__).resolve().parents[1] / "data" / "hostile"
+    with running_server(hostile) as base:
+        watched = watch(browser)
+        page = open_map(watched, f"{base}/map?date={DAY}")
+        with page.expect_response(lambda response: "/lookup?" in response.url):
+            click_at(page, 32.683, 109.003)  # compound C1, named <img src=x onerror=alert(1)>
+        card = page.locator(".leaflet-popup-content .rm-lookup")
+        card.wait_for()
+        text = card.inner_text()
+        assert "<img src=x onerror=alert(1)>" in text
+        assert "<b onclick=alert(1)>Unit One</b>" in text and "<img src=x onerror=alert(2)>" in text
+        assert "<i>HQ</i><img src=x onerror=alert(1)>" in text  # the district's fallback unit
+        injected = page.evaluate("document.querySelectorAll('img[src=\"x\"], b[onclick], i').length")
+        assert injected == 0
+        page.goto(f"{base}/here?date={DAY}")
+        page.wait_for_function("window.respmapReady === true")
+        with page.expect_response(lambda response: "/lookup?" in response.url):
+            page.evaluate("respmapHere.ask(109.003, 32.683, 'wgs84', L.latLng(32.683, 109.003))")
+        page.wait_for_function("document.querySelector('#here-answer').innerText.includes('Unit One')")
+        assert "<b onclick=alert(1)>Unit One</b>" in page.locator("#here-answer").inner_text()
+        assert page.evaluate("document.querySelectorAll('img[src=\"x\"], b[onclick], i').length") == 0
+        assert watched.dialogs == [] and watched.errors == [] and watched.blocked == []
+        watched.page.context.close()

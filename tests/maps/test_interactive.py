@@ -338,3 +338,18 @@ def test_cli_usage_errors(
     assert main(["--dataset", mini, "map", "-o", str(target), *arguments]) == 2
     assert message in capsys.readouterr().err
     assert not target.exists()
+
+
+def test_cli_without_leaflet_says_to_run_the_setup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import maps.interactive
+
+    gone = (Asset(tmp_path / "node_modules" / "leaflet" / "dist" / "leaflet.js", "/x", "js"),)
+    monkeypatch.setattr(maps.interactive, "MAP_ASSETS", gone)
+    target = tmp_path / "m.html"
+    mini = str(Path(__file__).resolve().parents[1] / "data" / "mini")
+    assert main(["--dataset", mini, "map", "-o", str(target)]) == 1
+    error = capsys.readouterr().err
+    assert "leaflet.js not found" in error and "npm ci --prefix maps" in error
+    assert not target.exists()  # no half-working page that would reach for a CDN
