@@ -7,7 +7,8 @@
   FeatureCollection of points; answers one row per point, in input order, from
   :func:`geo.lookup.lookup_many`. A malformed point gets its own ``error`` and
   the others are answered; only a body that is not one of these shapes is 422.
-* ``POST /lookup/csv``: a CSV upload annotated like ``respmap assign`` does.
+* ``POST /lookup/csv``: a CSV upload annotated exactly as ``respmap assign``
+  annotates a file (:mod:`api.assign_csv`).
 
 Batches run in the thread pool so that a large one never stalls the single
 lookups queued behind it.
@@ -19,10 +20,12 @@ import math
 from typing import Annotated, Any
 
 import numpy as np
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
 
+from api.assign_csv import assign_csv
 from api.dependencies import LOOKUP_QUERY_PARAMETERS, DatasetDep, DateDep, answer_date, lookup_query, parse_date
 from api.errors import InvalidBodyError, TooLargeError, error_responses
 from api.responses import JSONAnswer, loads, plain_records
@@ -170,6 +173,67 @@ async def lookup_batch(
     limit = request.app.state.settings.batch_limit
     answer = await run_in_threadpool(_answer_batch, ds, body, crs, date, limit, all_matches)
     return JSONAnswer(answer)
+
+
+class CsvAnswer(Response):
+    """The annotated CSV (UTF-8 with a BOM, as `respmap assign` writes it)."""
+
+    media_type = "text/csv"
+
+
+@router.post(
+    "/lookup/csv",
+    summary="Who is responsible for each row of a CSV file?",
+    description=(
+        "Upload a CSV (UTF-8 or GBK) with longitude and latitude columns (found by name: lon/lng/longitude/x/经度 "
+        "and lat/latitude/y/纬度, or named with `lon_col`/`lat_col`); get the same rows back, in the same order, "
+        "with the best match's columns added, exactly as `respmap assign` writes them. Rows with unusable "
+        "coordinates are kept with the reason in `error`. Headers `X-Respmap-Rows` and `X-Respmap-Errors` "
+        "count them."
+    ),
+    response_class=CsvAnswer,
+    responses={
+        200: {
+            "description": "the annotated CSV",
+            "headers": {
+                "X-Respmap-Rows": {"description": "rows answered", "schema": {"type": "integer"}},
+                "X-Respmap-Errors": {"description": "rows with unusable coordinates", "schema": {"type": "integer"}},
+            },
+        },
+        **error_responses(400, 413, 422),
+    },
+)
+async def lookup_csv(
+    request: Request,
+    ds: DatasetDep,
+    file: Annotated[UploadFile, File(description="the CSV file of points (multipart form field `file`)")],
+    lon_col: Annotated[
+        str | None,
+        Query(description="column holding longitude (x); default: found by name", max_length=200, examples=["经度"]),
+    ] = None,
+    lat_col: Annotated[
+        str | None,
+        Query(description="column holding latitude (y); default: found by name", max_length=200, examples=["纬度"]),
+    ] = None,
+    crs: Annotated[
+        str,
+        Query(description="datum of the coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>", max_length=64),
+    ] = "wgs84",
+    date: DateDep = None,
+) -> CsvAnswer:
+    upload = await file.read()
+    limit = request.app.state.settings.batch_limit
+    result = await run_in_threadpool(
+        assign_csv, ds, upload, lon_col=lon_col, lat_col=lat_col, crs=crs, date=date, row_limit=limit
+    )
+    return CsvAnswer(
+        result.content,
+        headers={
+            "Content-Disposition": 'attachment; filename="assigned.csv"',
+            "X-Respmap-Rows": str(result.rows),
+            "X-Respmap-Errors": str(result.errors),
+        },
+    )
 
 
 # -- batch parsing -----------------------------------------------------------------

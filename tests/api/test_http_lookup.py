@@ -245,3 +245,55 @@ def test_body_over_the_size_limit_is_413_declared_or_streamed(client: TestClient
 
     streamed = client.post("/lookup", content=chunks(), headers={"content-type": "application/json"})
     assert streamed.status_code == 413 and streamed.json()["error"] == "too_large"
+
+
+# -- POST /lookup/csv ----------------------------------------------------------------
+POINTS_CSV = "编号,经度,纬度\nA,109.0673,32.6831\nB,abc,32\nC,109.07,32.685\n"
+
+
+def test_csv_upload_gives_what_respmap_assign_writes(client: TestClient, mini_ds: Dataset, tmp_path) -> None:
+    from api.cli import main
+
+    source, target = tmp_path / "points.csv", tmp_path / "assigned.csv"
+    source.write_text(POINTS_CSV, encoding="utf-8")
+    assert main(["--dataset", str(mini_ds.path), "assign", str(source), "-o", str(target), "--date", DAY]) == 0
+    answer = client.post(
+        "/lookup/csv", params={"date": DAY}, files={"file": ("points.csv", POINTS_CSV.encode(), "text/csv")}
+    )
+    assert answer.status_code == 200
+    assert answer.headers["content-type"].startswith("text/csv")
+    assert answer.content == target.read_bytes()  # byte for byte
+    assert (answer.headers["x-respmap-rows"], answer.headers["x-respmap-errors"]) == ("3", "1")
+    lines = answer.content.decode("utf-8-sig").splitlines()
+    assert lines[1].startswith("A,109.0673,32.6831,compounds,") and ",C1," in lines[1]
+    assert "is not a number" in lines[2]
+
+
+def test_csv_in_gbk_with_named_columns(client: TestClient) -> None:
+    csv = "名称,X坐标,Y坐标\n甲,109.0673,32.6831\n".encode("gbk")
+    answer = client.post(
+        "/lookup/csv",
+        params={"date": DAY, "lon_col": "X坐标", "lat_col": "Y坐标"},
+        files={"file": ("gbk.csv", csv, "text/csv")},
+    )
+    assert answer.status_code == 200
+    assert answer.content.decode("utf-8-sig").splitlines()[1].startswith("甲,109.0673,32.6831,compounds")
+
+
+@pytest.mark.parametrize(
+    ("files", "params", "status"),
+    [
+        ({"file": ("p.csv", b"a,b\n1,2\n", "text/csv")}, {}, 422),  # no coordinate columns
+        ({"file": ("p.csv", b"lon,lat\n1,2\n", "text/csv")}, {"lon_col": "nope"}, 422),  # named column missing
+        ({"file": ("p.csv", b"", "text/csv")}, {}, 422),  # empty file
+        ({"file": ("p.csv", "lon,lat\n1,2\n".encode("utf-16"), "text/csv")}, {}, 422),  # neither UTF-8 nor GBK
+        (None, {}, 422),  # no file at all
+        ({"file": ("p.csv", b"lon,lat\n" + b"1,2\n" * (BATCH_LIMIT + 1), "text/csv")}, {}, 413),  # too many rows
+        ({"file": ("p.csv", b"lon,lat\n1,2\n", "text/csv")}, {"crs": "nowhere"}, 400),  # unknown CRS
+    ],
+)
+def test_csv_errors(client: TestClient, files, params: dict[str, str], status: int) -> None:
+    answer = client.post("/lookup/csv", params=params, files=files)
+    assert answer.status_code == status
+    body = answer.json()
+    assert body["message"] and "--lon-col" not in body["message"]
