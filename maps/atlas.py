@@ -32,6 +32,7 @@ from maps.static import (
     MapOptions,
     MapRequestError,
     View,
+    as_plain_text,
     compose_page,
     draw_map,
     new_figure,
@@ -143,6 +144,7 @@ def render_atlas(
                 hatch=options.hatch, labels=options.labels, inset=False, date=options.date,
                 title=f"{title}（{subtitle_by}）" if scene.lang != "en" else f"{title} ({subtitle_by})",
             ))
+            as_plain_text(fig)
             pdf.savefig(fig)
             done = 1
             if progress:
@@ -151,6 +153,7 @@ def render_atlas(
                 fig.clear()
                 _toc_page(fig, scene, layout, entries, toc_page, by)
                 _footer(fig, scene, layout, 2 + toc_page, total_pages)
+                as_plain_text(fig)
                 pdf.savefig(fig)
                 done += 1
                 if progress:
@@ -167,6 +170,7 @@ def render_atlas(
                     _clear_page(fig)
                     previous = _entry_page(fig, scene, layout, entry, part, by, entry_options, previous)
                     _footer(fig, scene, layout, entry.first_page + part, total_pages)
+                    as_plain_text(fig)
                     pdf.savefig(fig)
                     done += 1
                     if progress:

@@ -152,6 +152,18 @@ def report_style(*, vector: bool = False) -> Iterator[None]:
         yield
 
 
+def as_plain_text(fig: Any) -> None:
+    """Switch mathtext off for every text on ``fig`` before it is saved.
+
+    Names come from data: a unit called "$x^2$ 小组" must print as typed, not
+    as a formula (and a stray "$\\frac" must not crash the render).
+    """
+    from matplotlib.text import Text
+
+    for text in fig.findobj(Text):
+        text.set_parse_math(False)
+
+
 def new_figure(width_in: float, height_in: float, dpi: int) -> Any:
     """A Figure on an Agg canvas (never pyplot: no global state, no display, thread-safe)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -609,6 +621,7 @@ def render_map(
         width_in, height_in = page_size_in(options.paper, options.orientation, view.bounds)
         fig = new_figure(width_in, height_in, options.dpi)
         drawn = compose_page(fig, scene, view, options)
+        as_plain_text(fig)
         fig.savefig(path, format=fmt, dpi=options.dpi, facecolor="white",
                     metadata=_metadata(fmt, view_title(scene, view)))
     placed = tuple(p.text for p in drawn.placer.placed) if drawn.placer else ()
