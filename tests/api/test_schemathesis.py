@@ -67,6 +67,7 @@ def test_the_fuzzer_sees_every_operation() -> None:
     for expected in [
         ("GET", "/lookup"),
         ("POST", "/lookup"),
+        ("POST", "/lookup/csv"),
         ("GET", "/units/{unit_id}"),
         ("GET", "/ogc/collections/{collectionId}/items"),
         ("GET", "/ogc/collections/{collectionId}/items/{featureId}"),
