@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import fcntl
 import json
 import logging
 import os
@@ -228,9 +229,21 @@ def read_signal(path: Path) -> int:
 
 
 def bump_signal(path: Path, content_hash: str) -> int:
-    """Write generation + 1 to the signal file atomically; return the new generation."""
+    """Write generation + 1 to the signal file atomically; return the new generation.
+
+    An exclusive lock on a sidecar file makes read-increment-write one step, so
+    two workers reloading at the same instant still give two generations.
+    """
     path = Path(path)
-    generation = read_signal(path) + 1
+    with open(path.with_name(path.name + ".lock"), "a+b") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            return _write_generation(path, read_signal(path) + 1, content_hash)
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
+def _write_generation(path: Path, generation: int, content_hash: str) -> int:
     payload = {
         "generation": generation,
         "content_hash": content_hash,

@@ -176,6 +176,16 @@ def test_requests_during_a_reload_all_succeed_from_one_snapshot_or_the_other(
     assert final == new_hash  # once the reload has answered, every request sees the new data
 
 
+def test_concurrent_bumps_never_lose_a_generation(tmp_path: Path) -> None:
+    signal = tmp_path / "reload-generation.json"
+    threads = [threading.Thread(target=bump_signal, args=(signal, f"hash{i}")) for i in range(20)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert read_signal(signal) == 20
+
+
 def test_signal_file_generations(tmp_path: Path) -> None:
     signal = tmp_path / "reload-generation.json"
     assert read_signal(signal) == 0  # absent: generation 0
@@ -184,7 +194,8 @@ def test_signal_file_generations(tmp_path: Path) -> None:
     assert read_signal(signal) == 2
     signal.write_text("not json", encoding="utf-8")
     assert read_signal(signal) == 0  # unreadable: treated as absent, never an exception
-    assert [p.name for p in tmp_path.iterdir()] == [signal.name]  # no temporary files left behind
+    leftovers = sorted(p.name for p in tmp_path.iterdir())
+    assert leftovers == [signal.name, signal.name + ".lock"]  # no temporary files left behind
 
 
 def test_reload_on_one_worker_reaches_every_worker(data_dir: Path) -> None:
