@@ -152,7 +152,9 @@ def unheld_style(label: str) -> CategoryStyle:
 
 
 def other_style(label: str) -> CategoryStyle:
-    return CategoryStyle(key="__other__", label=label, color=OTHER_COLOR, edgecolor="#8a8a8a", linewidth_pt=1.0)
+    """The units beyond the legend's limit: grey with dots, apart from the plain grey of the context."""
+    return CategoryStyle(key="__other__", label=label, color=OTHER_COLOR, edgecolor="#7a7a7a", hatch="...",
+                         linestyle=(0, (1, 1.2)), linewidth_pt=1.0)
 
 
 _CHINESE_DIGITS = {"特": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}

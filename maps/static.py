@@ -379,8 +379,15 @@ def draw_districts(ax: Any, scene: Scene, extent: Extent, *, focus: str = "", si
                       hatch="..", zorder=1.0)
 
 
+# A page holds a few hundred names at most; trying more only costs time (a city of 20,000 lanes).
+MAX_LABEL_CANDIDATES = 600
+
+
 def label_candidates(scene: Scene, view: View, extent: Extent, *, subject_only: bool) -> list[LabelCandidate]:
-    """Districts first, then the subject's places by size (biggest first), then the rest by size."""
+    """Districts first, then the subject's places by size (biggest first), then the rest by size.
+
+    At most :data:`MAX_LABEL_CANDIDATES` (the most important ones) are returned.
+    """
     candidates: list[LabelCandidate] = []
     box = shapely.box(*extent)
     for position in scene.districts_in(extent):
@@ -400,29 +407,34 @@ def label_candidates(scene: Scene, view: View, extent: Extent, *, subject_only: 
     sizes = features["size"].to_numpy(dtype=float)
     order = np.argsort(-np.nan_to_num(sizes), kind="stable")
     max_size = float(np.nanmax(sizes)) if len(sizes) and np.isfinite(np.nanmax(sizes)) else 1.0
+    layers = features["layer"].to_numpy(dtype=object)
+    feature_ids = features["feature_id"].to_numpy(dtype=object)
+    names = features["name"].to_numpy(dtype=object)
+    kinds = features["kind"].to_numpy(dtype=object)
+    others = 0
     for rank, position in enumerate(order):
-        if not in_view[position]:
+        if not in_view[position] or kinds[position] == "point":
+            continue  # facilities are many and small: the legend says what they are
+        mine = (layers[position], feature_ids[position]) in subject
+        if not mine and (subject_only or others >= MAX_LABEL_CANDIDATES):
             continue
-        row = features.iloc[position]
-        mine = (row["layer"], row["feature_id"]) in subject
-        if subject_only and not mine:
-            continue
-        if row["kind"] == "point":
-            continue  # facilities are many and small: a legend says what they are
+        others += 0 if mine else 1
         priority = (1.0 if mine else 2.0) + rank / max(len(order), 1) - (sizes[position] / max_size) * 1e-3
         geom = scene.feature_geoms[position]
         fontsize = 7.5 if mine else 6.0
         color = TEXT_COLOR if mine else "#555555"
-        if row["kind"] == "line":
+        if kinds[position] == "line":
             clipped = shapely.intersection(geom, box)
-            candidates.append(LabelCandidate(str(row["name"]), priority=priority, line=longest_part(clipped),
+            candidates.append(LabelCandidate(str(names[position]), priority=priority, line=longest_part(clipped),
                                              fontsize=fontsize, color=color))
         else:
             point = shapely.point_on_surface(shapely.intersection(geom, box))
             if point.is_empty:
                 continue
-            candidates.append(LabelCandidate(str(row["name"]), priority=priority, x=point.x, y=point.y,
+            candidates.append(LabelCandidate(str(names[position]), priority=priority, x=point.x, y=point.y,
                                              fontsize=fontsize, color=color))
+    if len(candidates) > MAX_LABEL_CANDIDATES:
+        candidates = sorted(candidates, key=lambda c: c.priority)[:MAX_LABEL_CANDIDATES]
     return candidates
 
 
