@@ -20,6 +20,7 @@ how exactness is kept on zone edges and stretch cuts.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import functools
 import math
@@ -30,8 +31,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from geo.lookup_answers import TEXT_COLUMNS, AnswerIndex, Stretch, Unit, build_answers
-from geo.lookup_index import GeometryIndex, build_geometry_index
+from geo.lookup_answers import FALLBACK_RANK, TEXT_COLUMNS, AnswerIndex, Stretch, Unit, build_answers
+from geo.lookup_index import EPS_M, GeometryIndex, build_geometry_index
 
 __all__ = [
     "CoordinateError",
@@ -470,11 +471,34 @@ def lookup(ds: Any, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None) ->
     if code >= 0:
         rows, district = _fixed(answers, code)
         return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, (0.0,) * len(rows))
-    points, rows, distances, district = _mixed_matches(
-        answers, np.array([-code - 1]), np.array([lon_w]), np.array([lat_w]), all_matches=True
-    )
-    del points
-    return LookupResult(answers, x, y, crs_name, lon_w, lat_w, int(district[0]), rows.tolist(), distances.tolist())
+    x_m, y_m = geometry.metric_one(lon_w, lat_w)
+    covered, district = geometry.resolve_one(-code - 1, x_m, y_m)
+    rows, distances = _one_mixed(answers, int(geometry.mixed_sig[-code - 1]), covered, district)
+    return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, distances)
+
+
+def _one_mixed(
+    answers: AnswerIndex, sig: int, covered: list[tuple[int, float, float]], district: int
+) -> tuple[list[int], list[float]]:
+    """Rows and distances of one point in a mixed cell, in answer order (as :func:`_mixed_matches`)."""
+    rank, piece_start, has_cuts, bounds, bounds_start, bounds_offset = answers.python_tables
+    entries = [(rank[row], 0.0, row) for row in _fixed(answers, sig)[0] if rank[row] < FALLBACK_RANK]
+    for feature, distance, along in covered:
+        first = piece_start[feature]
+        if has_cuts[feature]:
+            shifted = along + bounds_offset[feature]
+            lo = bisect.bisect_left(bounds, shifted - EPS_M) - bounds_start[feature]
+            hi = bisect.bisect_right(bounds, shifted + EPS_M) - bounds_start[feature]
+            entries.extend((rank[first + i], distance, first + i) for i in range(lo, hi + 1))
+        else:
+            entries.append((rank[first], distance, first))
+    entries.sort()
+    rows = [row for _, _, row in entries]
+    distances = [distance for _, distance, _ in entries]
+    if district >= 0:
+        rows.append(answers.fallback_row0 + district)
+        distances.append(0.0)
+    return rows, distances
 
 
 def _fixed(answers: AnswerIndex, sig: int) -> tuple[tuple[int, ...], int]:
@@ -611,10 +635,10 @@ def locate(
     codes = geometry.cells[geometry.grid.padded_index(lon, lat)]
     mixed = np.flatnonzero(codes < 0)
     sig = np.maximum(codes, 0)  # mixed points are overwritten below
-    district = geometry.sig_district[sig].astype(np.int64)
+    district = geometry.sig_district[sig]
     if not all_matches:
         row = answers.sig_best_row[sig]
-        distance = answers.fixed_distance[row]
+        distance = answers.sig_best_distance[sig]
         if len(mixed):
             _, mixed_row, mixed_distance, mixed_district = _mixed_matches(
                 answers, -codes[mixed].astype(np.int64) - 1, lon[mixed], lat[mixed], all_matches=False

@@ -154,7 +154,7 @@ class AnswerIndex:
         found = self.categories.get(column)
         if found is None:
             codes, uniques = pd.factorize(self.text[column])
-            found = (codes.astype(np.int32), pd.CategoricalDtype([str(u) for u in uniques]))
+            found = (codes.astype(_code_type(len(uniques))), pd.CategoricalDtype([str(u) for u in uniques]))
             self.categories[column] = found
         return found
 
@@ -164,9 +164,14 @@ class AnswerIndex:
         if found is None:
             codes, uniques = pd.factorize(np.append(self.district_ids, "").astype(object))
             # district -1 (outside) reads the last entry: the ''.
-            found = (codes.astype(np.int32), pd.CategoricalDtype([str(u) for u in uniques]))
+            found = (codes.astype(_code_type(len(uniques))), pd.CategoricalDtype([str(u) for u in uniques]))
             self.categories["district_id"] = found
         return found
+
+    @functools.cached_property
+    def sig_best_distance(self) -> np.ndarray:
+        """Distance of each signature's best row (0, or NaN for nothing), so a batch gathers it directly."""
+        return self.fixed_distance[self.sig_best_row]
 
     @functools.cached_property
     def fixed_distance(self) -> np.ndarray:
@@ -174,8 +179,21 @@ class AnswerIndex:
         return np.where(self.rank == NONE_RANK, np.nan, 0.0)
 
     @functools.cached_property
+    def python_tables(self) -> tuple[list[Any], ...]:
+        """rank, piece_start, has_cuts, bounds, bounds_start, bounds_offset as lists (single lookups)."""
+        return (
+            self.rank.tolist(), self.piece_start.tolist(), self.has_cuts.tolist(), self.bounds.tolist(),
+            self.bounds_start.tolist(), self.bounds_offset.tolist(),
+        )
+
+    @functools.cached_property
     def priority_or_nan(self) -> np.ndarray:
         return np.where(self.rank == NONE_RANK, np.nan, self.priority.astype(np.float64))
+
+
+def _code_type(count: int) -> type:
+    """The smallest integer type for categorical codes of ``count`` values (less memory to move)."""
+    return np.int8 if count < 127 else np.int16 if count < 32_000 else np.int32
 
 
 def build_answers(ds: Any, geometry: GeometryIndex, date: pd.Timestamp) -> AnswerIndex:
