@@ -34,6 +34,7 @@ async def current_dataset(request: Request) -> Dataset:
 
 DatasetDep = Annotated[Dataset, Depends(current_dataset)]
 
+
 async def date_param(
     date: Annotated[
         dt.date | None,
