@@ -212,7 +212,7 @@ def agreement(
     x, y = geometry.metric(lon[differ], lat[differ])  # type: ignore[attr-defined]
     worst = 0.0
     for j, i in enumerate(differ.tolist()):
-        if unheld_stretch[i] and not reference_sets.iat[i]:
+        if unheld_stretch[i]:  # the reference cannot see it, whatever else covers the point
             explained["on a stretch of a line no assignment covers (a match with no unit; duty_zones has no polygon)"] += 1
             continue
         involved = set(reference_sets.iat[i]) | ({our_key[i]} if our_key[i] else set())
