@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -33,13 +33,13 @@ from maps.static import (
     MapRequestError,
     View,
     as_plain_text,
-    compose_page,
     draw_map,
     new_figure,
     page_size_in,
     report_style,
     resolve_view,
     source_line,
+    subtitle,
 )
 from maps.wording import role_label, size_label, stretch_label, words
 
@@ -105,11 +105,13 @@ class _Layout:
 def render_atlas(
     ds: Dataset, path: str | Path, *, by: str = "unit", options: MapOptions | None = None,
     progress: Callable[[int, int], None] | None = None, rows_per_page: int | None = None,
+    contents_rows: int | None = None,
 ) -> AtlasResult:
     """Write the atlas PDF to ``path``; ``progress(done, total)`` is called after each page.
 
-    ``rows_per_page`` caps the table rows on an entry's first page (tests use
-    it to force continuation pages on small data).
+    ``rows_per_page`` caps the table rows on an entry's pages and
+    ``contents_rows`` the rows per column of contents (tests use them to
+    force continued tables and contents on small data).
     """
     from matplotlib.backends.backend_pdf import PdfPages
 
@@ -123,7 +125,13 @@ def render_atlas(
     width_in, height_in = page_size_in(options.paper, orientation)
     layout = _layout(width_in * MM_PER_INCH, height_in * MM_PER_INCH, rows_per_page)
     entries = _entries(scene, by)
-    toc_pages = max(1, math.ceil(len(entries) / (layout.toc_rows * layout.toc_columns)))
+    cover = _cover_plan(scene, layout, options)
+    if contents_rows is not None:
+        layout.toc_rows = max(1, contents_rows)
+        cover = replace(cover, toc_rows=min(cover.toc_rows, max(1, contents_rows)))
+    on_cover = min(len(entries), cover.toc_rows * layout.toc_columns)
+    per_page = layout.toc_rows * layout.toc_columns
+    toc_pages = math.ceil((len(entries) - on_cover) / per_page)
     page = 2 + toc_pages
     for entry in entries:
         entry.first_page = page
@@ -134,16 +142,13 @@ def render_atlas(
     w = words(scene.lang)
     title = f"{ds.name} {w['atlas_title']}"
     subtitle_by = w["atlas_by_unit"] if by == "unit" else w["atlas_by_district"]
+    cover_title = f"{title}（{subtitle_by}）" if scene.lang != "en" else f"{title} ({subtitle_by})"
 
     with report_style(vector=True):
         fig = new_figure(width_in, height_in, ATLAS_DPI)
         with PdfPages(path, metadata={"Title": title, "Creator": "respmap"}) as pdf:
-            city = resolve_view(scene)
-            compose_page(fig, scene, city, MapOptions(
-                paper=options.paper, orientation=orientation, dpi=ATLAS_DPI, color_by="layer",
-                hatch=options.hatch, labels=options.labels, inset=False, date=options.date,
-                title=f"{title}（{subtitle_by}）" if scene.lang != "en" else f"{title} ({subtitle_by})",
-            ))
+            _cover_page(fig, scene, layout, cover, cover_title, entries[:on_cover], options)
+            _footer(fig, scene, layout, 1, total_pages)
             as_plain_text(fig)
             pdf.savefig(fig)
             done = 1
@@ -151,7 +156,8 @@ def render_atlas(
                 progress(done, total_pages)
             for toc_page in range(toc_pages):
                 fig.clear()
-                _toc_page(fig, scene, layout, entries, toc_page, by)
+                chunk = entries[on_cover + toc_page * per_page : on_cover + (toc_page + 1) * per_page]
+                _toc_page(fig, scene, layout, chunk)
                 _footer(fig, scene, layout, 2 + toc_page, total_pages)
                 as_plain_text(fig)
                 pdf.savefig(fig)
@@ -276,20 +282,77 @@ def _footer(fig: Any, scene: Scene, layout: _Layout, page: int, pages: int) -> N
              fontsize=7, color="#555555")
 
 
-def _toc_page(fig: Any, scene: Scene, layout: _Layout, entries: list[AtlasEntry], index: int, by: str) -> None:
-    from matplotlib.lines import Line2D
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """Where the cover's map, legend and first rows of contents go (mm from the page top)."""
 
+    map_top_mm: float
+    map_height_mm: float
+    toc_top_mm: float
+    toc_rows: int
+
+
+COVER_LEGEND_COLUMNS = 5
+
+
+def _cover_plan(scene: Scene, layout: _Layout, options: MapOptions) -> _Cover:
+    """The city map as wide as the page and as tall as its shape needs (at most half the page)."""
+    width_mm = layout.page_w_mm - 2 * MARGIN_MM
+    bounds = scene.bounds
+    shape = (bounds[3] - bounds[1]) / max(bounds[2] - bounds[0], 1e-9)
+    map_h = min(max(width_mm * shape * 1.08, 60.0), layout.page_h_mm * 0.5)
+    layers = len(scene.ds.catalog.layers) if scene.ds.catalog else 6
+    legend_mm = 6 + math.ceil(layers / COVER_LEGEND_COLUMNS) * 4.5
+    map_top = 27.0
+    toc_top = map_top + map_h + legend_mm + 12
+    rows = int((layout.page_h_mm - toc_top - 16) // TOC_ROW_MM)
+    return _Cover(map_top, map_h, toc_top, max(rows, 0))
+
+
+def _cover_page(
+    fig: Any, scene: Scene, layout: _Layout, cover: _Cover, title: str, entries: list[AtlasEntry],
+    options: MapOptions,
+) -> None:
+    """Title, the city map coloured by layer, its legend, then the first rows of the contents."""
     w = words(scene.lang)
     mm_x, mm_y = 1 / layout.page_w_mm, 1 / layout.page_h_mm
-    fig.text(0.5, 1 - 14 * mm_y, w["contents"], ha="center", va="center", fontsize=15, fontweight="bold",
-             color=TEXT_COLOR)
-    per_page = layout.toc_rows * layout.toc_columns
-    chunk = entries[index * per_page : (index + 1) * per_page]
+    fig.text(0.5, 1 - 13 * mm_y, title, ha="center", va="center", fontsize=16, fontweight="bold", color=TEXT_COLOR)
+    fig.text(0.5, 1 - 20.5 * mm_y, subtitle(scene), ha="center", va="center", fontsize=8.5, color="#444444")
+    bottom = layout.page_h_mm - cover.map_top_mm - cover.map_height_mm
+    rect = (MARGIN_MM * mm_x, bottom * mm_y, 1 - 2 * MARGIN_MM * mm_x, cover.map_height_mm * mm_y)
+    city_options = MapOptions(
+        paper=options.paper, orientation=options.orientation, dpi=ATLAS_DPI, color_by="layer", hatch=options.hatch,
+        labels=options.labels, inset=False, date=options.date,
+    )
+    drawn = draw_map(fig, rect, scene, resolve_view(scene), city_options)
+    fig.legend(drawn.handles, drawn.labels, loc="upper left", bbox_to_anchor=(MARGIN_MM * mm_x, (bottom - 2) * mm_y),
+               ncols=COVER_LEGEND_COLUMNS, frameon=False, fontsize=7, title=drawn.categories.title,
+               title_fontsize=7.5, alignment="left", handlelength=2.2, columnspacing=1.2, borderaxespad=0.0)
+    if entries:
+        fig.text(MARGIN_MM * mm_x, 1 - (cover.toc_top_mm - 6) * mm_y, w["contents"], ha="left", va="center",
+                 fontsize=12, fontweight="bold", color=TEXT_COLOR)
+        _toc_block(fig, scene, layout, entries, cover.toc_top_mm, cover.toc_rows)
+    fig.text(MARGIN_MM * mm_x, 10 * mm_y, fit_text(source_line(scene), layout.page_w_mm - 2 * MARGIN_MM, 5),
+             ha="left", va="center", fontsize=5, color="#777777")
+
+
+def _toc_page(fig: Any, scene: Scene, layout: _Layout, entries: list[AtlasEntry]) -> None:
+    mm_y = 1 / layout.page_h_mm
+    fig.text(0.5, 1 - 14 * mm_y, words(scene.lang)["contents"] + words(scene.lang)["continued"], ha="center",
+             va="center", fontsize=15, fontweight="bold", color=TEXT_COLOR)
+    _toc_block(fig, scene, layout, entries, 30.0, layout.toc_rows)
+
+
+def _toc_block(fig: Any, scene: Scene, layout: _Layout, entries: list[AtlasEntry], top_mm: float, rows: int) -> None:
+    """Entries in columns from ``top_mm`` (from the page top): name (id) ...... first page."""
+    from matplotlib.lines import Line2D
+
+    mm_x, mm_y = 1 / layout.page_w_mm, 1 / layout.page_h_mm
     column_w = (layout.page_w_mm - 2 * MARGIN_MM - 8) / layout.toc_columns
-    for position, entry in enumerate(chunk):
-        column, row = divmod(position, layout.toc_rows)
+    for position, entry in enumerate(entries):
+        column, row = divmod(position, rows)
         x0 = MARGIN_MM + column * (column_w + 8)
-        y = layout.page_h_mm - 30 - row * TOC_ROW_MM
+        y = layout.page_h_mm - top_mm - row * TOC_ROW_MM
         label = fit_text(f"{entry.name}（{entry.key}）" if scene.lang != "en" else f"{entry.name} ({entry.key})",
                          column_w - 14, 8)
         fig.text(x0 * mm_x, y * mm_y, label, ha="left", va="center", fontsize=8, color=TEXT_COLOR)

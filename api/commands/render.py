@@ -116,7 +116,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         if args.atlas:
             result = _atlas(ds, output, args.by or "unit", options)
-            print(f"atlas written: {output} ({result.pages} pages: cover, {result.toc_pages} of contents, "
+            contents = f" and {result.toc_pages} more of contents" if result.toc_pages else ""
+            print(f"atlas written: {output} ({result.pages} pages: a cover with the map and contents{contents}, "
                   f"{result.entries} {args.by or 'unit'}s)")
         else:
             from maps.static import render_map

@@ -22,8 +22,8 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines()]
 
 
-def _expected_pages(rows: list[int], rows_first: int, rows_next: int, toc_pages: int = 1) -> int:
-    pages = 1 + toc_pages  # cover, contents
+def _expected_pages(rows: list[int], rows_first: int, rows_next: int, toc_pages: int = 0) -> int:
+    pages = 1 + toc_pages  # the cover (map and contents), more contents if they do not fit
     for n in rows:
         pages += 1 + math.ceil(max(0, n - rows_first) / rows_next)
     return pages
@@ -32,11 +32,11 @@ def _expected_pages(rows: list[int], rows_first: int, rows_next: int, toc_pages:
 def test_unit_atlas_has_a_cover_contents_and_a_page_per_unit(mini_ds: Dataset, tmp_path: Path):
     result = render_atlas(mini_ds, tmp_path / "atlas.pdf", options=MapOptions(date=DATE))
     reader = PdfReader(result.path)
-    assert len(reader.pages) == result.pages == 2 + 6  # six units, each table fits its page
-    assert result.entries == 6
+    assert len(reader.pages) == result.pages == 1 + 6  # a cover with the contents, six units each on a page
+    assert result.entries == 6 and result.toc_pages == 0
     cover = reader.pages[0].extract_text()
     assert "迷你测试数据" in cover and "责任分工图册" in cover
-    contents = reader.pages[1].extract_text()
+    contents = cover
     assert "目录" in contents
     # Every unit's first page starts with its name, on the page the contents give.
     for unit_id, name in zip(mini_ds.units["unit_id"], mini_ds.units["name"], strict=True):
@@ -75,8 +75,8 @@ def test_long_tables_continue_on_the_next_page(mini_ds: Dataset, tmp_path: Path)
 def test_district_atlas_has_a_page_per_district(mini_ds: Dataset, tmp_path: Path):
     result = render_atlas(mini_ds, tmp_path / "districts.pdf", by="district", options=MapOptions(date=DATE))
     reader = PdfReader(result.path)
-    assert len(reader.pages) == 2 + 2
-    texts = [page.extract_text() for page in reader.pages[2:]]
+    assert len(reader.pages) == 1 + 2
+    texts = [page.extract_text() for page in reader.pages[1:]]
     assert "西片区" in _lines(texts[0])
     assert "西片区指挥部" in texts[0]  # the district's fallback unit is named
     assert "老城街道办事处" in texts[1]  # who holds S2 in D2
@@ -87,14 +87,28 @@ def test_atlas_command_writes_the_pdf(tmp_path: Path, capsys):
     code = main(["--dataset", "tests/data/mini", "render", "--atlas", "-o", str(out), "--by", "district",
                  "--date", DATE])
     assert code == 0
-    assert len(PdfReader(out).pages) == 4
-    assert "4 pages" in capsys.readouterr().out
+    assert len(PdfReader(out).pages) == 3
+    assert "3 pages" in capsys.readouterr().out
 
 
 def test_atlas_refuses_a_unit_with_atlas(tmp_path: Path, capsys):
     code = main(["--dataset", "tests/data/mini", "render", "--atlas", "-o", str(tmp_path / "a.pdf"), "--unit", "U1"])
     assert code == 2
     assert "--atlas" in capsys.readouterr().err
+
+
+def test_contents_too_long_for_the_cover_continue_on_their_own_pages(mini_ds: Dataset, tmp_path: Path):
+    # One row per column: two units listed on the cover, two on each further contents page.
+    result = render_atlas(mini_ds, tmp_path / "atlas.pdf", options=MapOptions(date=DATE), contents_rows=1)
+    assert result.toc_pages == 2
+    assert result.pages == 1 + 2 + 6
+    reader = PdfReader(result.path)
+    contents = "\n".join(reader.pages[i].extract_text() for i in range(1 + result.toc_pages))
+    assert "目录（续）" in reader.pages[1].extract_text()
+    for position, (unit_id, name) in enumerate(zip(mini_ds.units["unit_id"], mini_ds.units["name"], strict=True)):
+        page = int(re.search(rf"{re.escape(name)}（{re.escape(unit_id)}）\s*(\d+)", contents).group(1))
+        assert page == 4 + position  # after the cover and two pages of contents, one page each
+        assert name in _lines(reader.pages[page - 1].extract_text())
 
 
 @pytest.mark.parametrize(

@@ -74,8 +74,8 @@ def test_index_escapes_every_data_value(kit: Path):
 def test_kit_contents_are_real_outputs(kit: Path, hostile_ds: Dataset):
     with Image.open(kit / "city.png") as image:
         assert image.size[0] > 500
-    assert len(PdfReader(kit / "atlas.pdf").pages) == 2 + len(hostile_ds.units)
-    assert len(PdfReader(kit / "atlas_districts.pdf").pages) == 2 + 2
+    assert len(PdfReader(kit / "atlas.pdf").pages) == 1 + len(hostile_ds.units)
+    assert len(PdfReader(kit / "atlas_districts.pdf").pages) == 1 + 2
     # Names that look like mathtext print as typed.
     assert any("$x^2$ 片区" in page.extract_text() for page in PdfReader(kit / "atlas_districts.pdf").pages)
     sheets = load_workbook(kit / "responsibility.xlsx").sheetnames
