@@ -15,6 +15,7 @@ from maps.atlas import entries_frame, fit_text, render_atlas, text_width_mm
 from maps.static import MapOptions
 
 DATE = "2026-03-01"
+MINI = Path(__file__).resolve().parents[1] / "data" / "mini"
 
 
 def _lines(text: str) -> list[str]:
@@ -84,7 +85,7 @@ def test_district_atlas_has_a_page_per_district(mini_ds: Dataset, tmp_path: Path
 
 def test_atlas_command_writes_the_pdf(tmp_path: Path, capsys):
     out = tmp_path / "atlas.pdf"
-    code = main(["--dataset", "tests/data/mini", "render", "--atlas", "-o", str(out), "--by", "district",
+    code = main(["--dataset", str(MINI), "render", "--atlas", "-o", str(out), "--by", "district",
                  "--date", DATE])
     assert code == 0
     assert len(PdfReader(out).pages) == 3
@@ -92,7 +93,7 @@ def test_atlas_command_writes_the_pdf(tmp_path: Path, capsys):
 
 
 def test_atlas_refuses_a_unit_with_atlas(tmp_path: Path, capsys):
-    code = main(["--dataset", "tests/data/mini", "render", "--atlas", "-o", str(tmp_path / "a.pdf"), "--unit", "U1"])
+    code = main(["--dataset", str(MINI), "render", "--atlas", "-o", str(tmp_path / "a.pdf"), "--unit", "U1"])
     assert code == 2
     assert "--atlas" in capsys.readouterr().err
 

@@ -32,6 +32,7 @@ from maps.static import (
 )
 
 DATE = "2026-03-01"
+MINI = Path(__file__).resolve().parents[1] / "data" / "mini"
 # Families whose embedded PDF names show a real CJK font (subset prefixes like ABCDEF+ are stripped).
 CJK_PDF_NAMES = re.compile(r"NotoSansCJK|NotoSansSC|SourceHan|YaHei|SimHei|PingFang|WenQuanYi|WQY|Heiti|DroidSansFallback",
                            re.IGNORECASE)
@@ -285,7 +286,7 @@ def test_street_names_go_on_the_long_straight_part_and_skip_short_streets(cjk_te
 # -- the command ----------------------------------------------------------------------------
 def test_render_command_writes_the_map_and_reports_it(tmp_path: Path, capsys):
     out = tmp_path / "d2.png"
-    code = main(["--dataset", "tests/data/mini", "render", "-o", str(out), "--district", "D2", "--dpi", "50",
+    code = main(["--dataset", str(MINI), "render", "-o", str(out), "--district", "D2", "--dpi", "50",
                  "--date", DATE, "--hatch", "--color-by", "grade"])
     assert code == 0
     with Image.open(out) as image:
@@ -306,7 +307,7 @@ def test_render_command_writes_the_map_and_reports_it(tmp_path: Path, capsys):
 )
 def test_render_command_usage_errors_exit_2_with_a_message(tmp_path: Path, capsys, extra, message):
     args = [a if not a.startswith("x.") else str(tmp_path / a) for a in extra]
-    code = main(["--dataset", "tests/data/mini", "render", *args])
+    code = main(["--dataset", str(MINI), "render", *args])
     assert code == 2
     assert message in capsys.readouterr().err
     assert not list(tmp_path.iterdir())  # nothing written, no temporary left behind
