@@ -109,7 +109,7 @@ def time_page(browser, url: str, expression: str, runs: int, leaflet_js: bytes, 
         page = context.new_page()
         try:
             page.goto(url, timeout=PAGE_TIMEOUT_MS)
-            page.wait_for_function(f"typeof {expression} === 'number'", timeout=PAGE_TIMEOUT_MS, polling=50)
+            page.wait_for_function(f"() => typeof {expression} === 'number'", timeout=PAGE_TIMEOUT_MS, polling=50)
             times.append(float(page.evaluate(expression)))
         except Exception as exc:  # a page that never finishes is a result, not a crash
             print(f"    page did not finish: {type(exc).__name__}: {str(exc)[:120]}")

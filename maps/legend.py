@@ -47,7 +47,12 @@ class Legend:
 
 
 def unit_legend(
-    lang: str, units: Iterable[tuple[str, str]], *, has_unheld: bool, faint_colour: str | None = None
+    lang: str,
+    units: Iterable[tuple[str, str]],
+    *,
+    has_unheld: bool,
+    faint_colour: str | None = None,
+    faint_label: str | None = None,
 ) -> Legend:
     """Legend for colouring by unit: ``units`` are (colour, unit name) pairs in display order."""
     words = labels(lang)
@@ -58,7 +63,7 @@ def unit_legend(
     if len(shown) > MAX_UNIT_ENTRIES:
         legend.add("#ffffff", words["more_units"].format(n=len(shown) - MAX_UNIT_ENTRIES), "outline")
     if faint_colour:
-        legend.add(faint_colour, words["other_units"])
+        legend.add(faint_colour, faint_label or words["other_units"])
     if has_unheld:
         legend.add(UNHELD_COLOUR, words["nobody"])
     return legend

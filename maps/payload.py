@@ -255,7 +255,7 @@ def build_payload(ds: Dataset, options: MapOptions) -> dict[str, Any]:
         "lang": lang,
         "labels": words,
         "figures": STANDARD_FIGURES.get(lang, STANDARD_FIGURES["zh"]),
-        "title": ds.name,
+        "title": _title(ds, lang),
         "view": {"kind": view_kind, "id": options.unit or options.district or "", "name": focus_name, "bounds": bounds},
         "date": pd.Timestamp(date).date().isoformat(),
         "colourBy": options.colour_by,
@@ -268,6 +268,15 @@ def build_payload(ds: Dataset, options: MapOptions) -> dict[str, Any]:
         "layers": layers,
         "lookup": {"url": options.lookup_url, "crs": options.datum} if options.lookup_url else None,
     }
+
+
+def _title(ds: Dataset, lang: str) -> str:
+    """The dataset's name in the map's language when the catalog has one."""
+    if ds.catalog is not None and lang == "en" and ds.catalog.name_en:
+        return ds.catalog.name_en
+    if ds.catalog is not None and lang == "zh":
+        return ds.catalog.name
+    return ds.name
 
 
 def _colouring(
@@ -284,7 +293,7 @@ def _colouring(
         used = {grades[i] for i in range(n) if strong[i]}
         legend = grade_legend(lang, [(c, g) for g, c in palette.items() if g in used], has_unheld=False)
         if not strong.all():
-            legend.add(FAINT_COLOUR, labels(lang)["other_units"])
+            legend.add(FAINT_COLOUR, labels(lang)["others_faint"])
         return colours, legend
     if options.colour_by == "coverage":
         colours = [STATUS_COLOURS[s] if strong[i] else FAINT_COLOUR for i, s in enumerate(status)]
@@ -292,7 +301,7 @@ def _colouring(
             lang, set(status[strong]) | ({"conflict"} if report is not None and len(report.conflicts) else set())
         )
         if not strong.all():
-            legend.add(FAINT_COLOUR, labels(lang)["other_units"])
+            legend.add(FAINT_COLOUR, labels(lang)["others_faint"])
         return colours, legend
     leads = pieces["lead_unit"].to_numpy(dtype=object)
     palette = unit_colours(np.asarray(pieces.geometry.values, dtype=object), leads)
@@ -304,6 +313,7 @@ def _colouring(
         [(palette[u], text(names.get(u, u)) or u) for u in shown],
         has_unheld=bool(((status == "unheld") & strong).any()),
         faint_colour=FAINT_COLOUR if not strong.all() else None,
+        faint_label=labels(lang)["other_units" if options.unit is not None else "others_faint"],
     )
     return colours, legend
 

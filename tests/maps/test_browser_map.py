@@ -76,7 +76,7 @@ def watch(browser: Browser, **context_options: object) -> Watched:
 def open_map(watched: Watched, url: str) -> Page:
     page = watched.page
     page.goto(url)
-    page.wait_for_function("window.respmapReady === true", timeout=30_000)
+    page.wait_for_function("() => window.respmapReady === true", timeout=30_000)
     return page
 
 
@@ -111,6 +111,12 @@ def point_on(page: Page, feature_id: str, stretch_start: str = "") -> tuple[floa
             [feature_id, stretch_start],
         )
     )
+
+
+def close_popups(page: Page) -> None:
+    """Close the open popup and wait until its fade-out has removed it from the page."""
+    page.evaluate("respmap.map.closePopup()")
+    page.wait_for_function("() => document.querySelectorAll('.leaflet-popup').length === 0")
 
 
 @pytest.fixture(scope="module")
@@ -204,12 +210,12 @@ def test_clicking_a_street_stretch_shows_its_units(mini_page: Watched) -> None:
     assert popup.locator("a.rm-phone").first.get_attribute("href") == "tel:09153200003"
     page.wait_for_timeout(400)  # let the popup's fade-in and auto-pan finish before the picture
     page.screenshot(path=str(SCREENSHOTS / "map_mini_popup.png"))
-    page.keyboard.press("Escape")
-    page.evaluate("respmap.map.closePopup()")
+    close_popups(page)
 
 
 def test_search_by_name_opens_the_place(mini_page: Watched) -> None:
     page = mini_page.page
+    close_popups(page)
     page.fill(".rm-search-input", "无人")
     hits = page.locator(".rm-search-hit")
     assert hits.first.inner_text().startswith("无人小区")
@@ -218,11 +224,13 @@ def test_search_by_name_opens_the_place(mini_page: Watched) -> None:
     popup.wait_for()
     assert "无人小区" in popup.inner_text() and "本处无责任单位" in popup.inner_text()
     page.fill(".rm-search-input", "")
-    page.evaluate("respmap.map.closePopup(); respmap.map.fitBounds(respmap.data.view.bounds, {animate: false})")
+    close_popups(page)
+    page.evaluate("respmap.map.fitBounds(respmap.data.view.bounds, {animate: false})")
 
 
 def test_measuring_two_clicks_gives_their_distance(mini_page: Watched) -> None:
     page = mini_page.page
+    close_popups(page)
     page.locator(".rm-measure-button").click()
     box = page.locator(".leaflet-container").bounding_box()
     assert box is not None
@@ -287,7 +295,9 @@ def test_hostile_names_show_as_text_and_nothing_runs(browser: Browser, maps_dir:
         f"(() => {{ const p = respmap.map.latLngToContainerPoint([{lat}, {lon}]); return [p.x, p.y]; }})()"
     )
     page.mouse.move(box["x"] + x - 40, box["y"] + y + 40)
-    page.mouse.move(box["x"] + x, box["y"] + y, steps=5)  # Leaflet throttles hover checks: arrive in steps
+    page.mouse.move(box["x"] + x, box["y"] + y, steps=5)
+    page.wait_for_timeout(80)  # Leaflet checks hovering at most every 32 ms: a last small move after the pause
+    page.mouse.move(box["x"] + x + 1, box["y"] + y)
     tip = page.locator(".rm-tip", has_text="</script><script>alert(1)</script>")
     tip.wait_for()
     assert tip.inner_text() == "</script><script>alert(1)</script> · 0–800 m"

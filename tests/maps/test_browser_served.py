@@ -122,7 +122,7 @@ def test_here_answers_for_the_phone_position(server: str, browser: Browser, mini
     )
     page = watched.page
     page.goto(f"{server}/here?date={DAY}")
-    page.wait_for_function("window.respmapReady === true")
+    page.wait_for_function("() => window.respmapReady === true")
     page.locator(".here-unit-main").wait_for(timeout=15_000)  # permission granted: it asks at once
     assert page.locator(".here-unit-main .here-unit-name").inner_text() == "市民政局"
     call = page.locator(".here-unit-main a.here-call")
@@ -146,7 +146,7 @@ def test_here_answers_for_the_phone_position(server: str, browser: Browser, mini
     assert box["y"] + y < 800  # the point is on screen
     with page.expect_response(lambda response: "/lookup?" in response.url):
         page.touchscreen.tap(box["x"] + x, box["y"] + y)
-    page.wait_for_function("document.querySelector('#here-answer').innerText.includes('东片区指挥部')")
+    page.wait_for_function("() => document.querySelector('#here-answer').innerText.includes('东片区指挥部')")
     assert "无人小区" in page.locator("#here-answer").inner_text()  # the place tapped, nobody's
     assert watched.errors == [] and watched.blocked == [] and watched.dialogs == []
     watched.page.context.close()
@@ -168,10 +168,10 @@ def test_hostile_lookup_answers_show_as_text(browser: Browser) -> None:
         injected = page.evaluate("document.querySelectorAll('img[src=\"x\"], b[onclick], i').length")
         assert injected == 0
         page.goto(f"{base}/here?date={DAY}")
-        page.wait_for_function("window.respmapReady === true")
+        page.wait_for_function("() => window.respmapReady === true")
         with page.expect_response(lambda response: "/lookup?" in response.url):
             page.evaluate("respmapHere.ask(109.003, 32.683, 'wgs84', L.latLng(32.683, 109.003))")
-        page.wait_for_function("document.querySelector('#here-answer').innerText.includes('Unit One')")
+        page.wait_for_function("() => document.querySelector('#here-answer').innerText.includes('Unit One')")
         assert "<b onclick=alert(1)>Unit One</b>" in page.locator("#here-answer").inner_text()
         assert page.evaluate("document.querySelectorAll('img[src=\"x\"], b[onclick], i').length") == 0
         assert watched.dialogs == [] and watched.errors == [] and watched.blocked == []
