@@ -20,6 +20,7 @@ with the Agg backend, so importing ``maps`` costs nothing and needs no display.
 from __future__ import annotations
 
 import math
+import threading
 import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -70,6 +71,7 @@ MIN_DPI, MAX_DPI = 50, 600
 MAX_UNIT_CATEGORIES = 7
 HOLDING_OR_UNHELD = ("lead", "shared", "")
 MM_PER_INCH = 25.4
+_RENDER_LOCK = threading.RLock()
 
 
 class MapRequestError(ValueError):
@@ -141,13 +143,17 @@ def report_style(*, vector: bool = False) -> Iterator[None]:
     ``vector`` (PDF, SVG): glyph outlines are loaded unhinted. Hinting only
     snaps outlines to a screen's pixel grid, and auto-hinting CFF CJK glyphs
     is most of the cost of laying out text (a third of an atlas's time).
+
+    rcParams and warning filters are process-wide and matplotlib is not
+    thread-safe: one report figure is drawn at a time (a server rendering
+    maps in worker threads waits here rather than mixing fonts).
     """
     import matplotlib
 
     settings = font_rc()
     if vector:
         settings["text.hinting"] = "no_hinting"
-    with matplotlib.rc_context(settings), warnings.catch_warnings():
+    with _RENDER_LOCK, matplotlib.rc_context(settings), warnings.catch_warnings():
         silence_glyph_warnings_if_no_font()
         yield
 
