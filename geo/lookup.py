@@ -24,6 +24,8 @@ import bisect
 import datetime as dt
 import functools
 import math
+import threading
+from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -297,14 +299,41 @@ def geometry_index(ds: Any) -> GeometryIndex:
 
 def lookup_index(ds: Any, date: Any = None) -> AnswerIndex:
     """The lookup index of ``ds`` on ``date``: geometry (shared by all dates) plus answer rows."""
-    key = ("lookup_answers_for", date if date is None or isinstance(date, str | dt.date) else str(date))
-    if date is None:
-        key = ("lookup_answers_for", dt.date.today())
-    return ds.cached(key, lambda: _answers_on(ds, as_date(ds, date)))
+    dates: _DateCache = ds.cached("lookup_dates", lambda: _DateCache(ds))
+    return dates.get(date)
 
 
-def _answers_on(ds: Any, when: pd.Timestamp) -> AnswerIndex:
-    return ds.cached(("lookup_answers", when), lambda: build_answers(ds, geometry_index(ds), when))
+class _DateCache:
+    """Answer rows per date, the most recent ``MAX_DATES`` kept (dates come from requests).
+
+    Looked up first by the date exactly as given (so the hot path does no parsing),
+    then by the parsed day; building one costs tens of milliseconds for the demo.
+    """
+
+    MAX_DATES = 32
+
+    def __init__(self, ds: Any) -> None:
+        self.ds = ds
+        self.by_key: OrderedDict[Any, AnswerIndex] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, date: Any) -> AnswerIndex:
+        key = dt.date.today() if date is None else date if isinstance(date, str | dt.date) else str(date)
+        found = self.by_key.get(key)
+        if found is not None:
+            return found
+        when = as_date(self.ds, date)
+        with self.lock:
+            found = self.by_key.get(when)
+        if found is None:
+            found = build_answers(self.ds, geometry_index(self.ds), when)
+        with self.lock:
+            for k in (when, key):
+                self.by_key[k] = found
+                self.by_key.move_to_end(k)
+            while len(self.by_key) > 2 * self.MAX_DATES:
+                self.by_key.popitem(last=False)
+        return found
 
 
 # ---------------------------------------------------------------------------------------------
@@ -697,8 +726,3 @@ def _frame(
     columns["inside_frame"] = district >= 0
     columns["error"] = errors
     return pd.DataFrame(columns, copy=False)
-
-
-def describe_index(ds: Any, date: Any = None) -> dict[str, Any]:
-    """Sizes and build time of the lookup index (for benchmarks)."""
-    return lookup_index(ds, date).geometry.describe()

@@ -27,6 +27,7 @@ import pandas as pd
 import shapely
 
 from geo.lookup_index import EPS_M, KIND_LINE, GeometryIndex
+from geo.zones import zones_on
 
 ROLE_ORDER: tuple[str, ...] = ("lead", "shared", "supervisor")
 FALLBACK_ROLE = "fallback"
@@ -208,7 +209,8 @@ def build_answers(ds: Any, geometry: GeometryIndex, date: pd.Timestamp) -> Answe
     position = {key: i for i, key in enumerate(zip(feats.layer[:n_zone], feats.feature_id[:n_zone], strict=True))}
 
     held: list[list[tuple[str, str, float, float]]] = [[] for _ in range(n_zone)]
-    current = ds.zones_on(date)
+    # Not ds.zones_on: that caches every date for good, and dates here come from requests.
+    current = zones_on(ds.duty_zones, date)
     for layer, feature_id, unit_id, role, from_m, to_m in zip(
         current["layer"],
         current["feature_id"],

@@ -12,6 +12,8 @@ file in the same folder, then renamed), and the input is never overwritten.
 Coordinates come from the first of lon/lng/longitude/long/x/经度 and
 lat/latitude/y/纬度 (any case), from ``--lon-col``/``--lat-col``, or from the point
 geometry of GeoJSON and GeoParquet; ``--crs`` says which datum they are in.
+GeoJSON output keeps an input geometry as it was; rows read from columns become
+points at their WGS-84 position (RFC 7946), or a null geometry when unusable.
 """
 
 from __future__ import annotations

@@ -183,3 +183,28 @@ def test_a_failed_run_leaves_the_old_output_whole(
     assert code == 1 and "disk trouble" in err
     assert target.read_text(encoding="utf-8") == "the previous answers\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.csv", "points.csv"]  # no temporary file left
+
+
+def test_geoparquet_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    import geopandas as gpd
+
+    lon, lat = TO_LONLAT.transform([600600, 601550], [3618805, 3618550])
+    gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326).to_parquet(
+        tmp_path / "points.parquet"
+    )
+    code, _, err = _run(capsys, "assign", str(tmp_path / "points.parquet"), "-o", str(tmp_path / "out.csv"),
+                        "--date", "2026-03-01")
+    assert code == 0, err
+    table = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
+    assert table["id"].tolist() == ["a", "b"] and table["feature_id"].tolist() == ["S1", "C3"]
+
+
+def test_progress_bar_only_on_a_terminal(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    source = _points_csv(tmp_path / "points.csv")
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    code, _, err = _run(capsys, "assign", str(source), "-o", str(tmp_path / "out.csv"))
+    assert code == 0 and "assign" in err and "\r" in err  # tqdm redraws its line

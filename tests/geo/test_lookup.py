@@ -350,3 +350,17 @@ def test_json_shape(mini_ds: Dataset) -> None:
 def test_dataset_method_delegates(mini_ds: Dataset) -> None:
     lon, lat = TO_LONLAT.transform(600107, 3618107)
     assert mini_ds.lookup(lon, lat, date=DAY).to_dict() == lookup(mini_ds, lon, lat, date=DAY).to_dict()
+
+
+def test_dates_share_one_index_and_the_cache_stays_bounded(mini_ds: Dataset) -> None:
+    import datetime as dt
+
+    from geo.lookup import lookup_index
+
+    assert lookup_index(mini_ds, "2026-03-01") is lookup_index(mini_ds, dt.date(2026, 3, 1))
+    # Dates come from HTTP requests: a client asking for every day of a year must not grow memory for good.
+    for day in range(80):
+        lookup_index(mini_ds, (dt.date(2020, 1, 1) + dt.timedelta(days=day)).isoformat())
+    cache = mini_ds.cached("lookup_dates", lambda: None)
+    assert len(cache.by_key) <= 2 * cache.MAX_DATES
+    assert units_of(at(mini_ds, 601505, 3618400, date="2025-06-01")) == ["U1:lead"]  # still right after eviction
