@@ -130,7 +130,8 @@ def build_report(
 # -- the steps ---------------------------------------------------------------------------
 def _steps(kit: _Kit, unit_maps: bool) -> list[tuple[str, int, Callable[[_Kit], None]]]:
     n_units = len(kit.ds.units) if unit_maps else 0
-    n_districts = len(kit.ds.frame) if kit.ds.frame is not None and unit_maps else 0
+    n_frame = len(kit.ds.frame) if kit.ds.frame is not None else 0
+    n_districts = n_frame if unit_maps else 0
     return [
         ("tables", 2, _tables),
         ("zones", 2, _zones),
@@ -138,7 +139,7 @@ def _steps(kit: _Kit, unit_maps: bool) -> list[tuple[str, int, Callable[[_Kit], 
         ("interactive map", 2, _interactive),
         ("unit maps", max(n_units, 1), _unit_maps if unit_maps else _skip),
         ("district maps", max(n_districts, 1), _district_maps if unit_maps else _skip),
-        ("atlas", max(len(kit.ds.units) // 2, 1), _atlases),
+        ("atlas", max(len(kit.ds.units) + n_frame, 1), _atlases),
         ("coverage", 3, _coverage),
     ]
 
@@ -227,11 +228,25 @@ def _atlases(kit: _Kit) -> None:
     from maps.atlas import render_atlas
 
     options = replace(kit.options, date=kit.date)
-    render_atlas(kit.ds, kit.path("atlas.pdf"), by="unit", options=options)
+    render_atlas(kit.ds, kit.path("atlas.pdf"), by="unit", options=options,
+                 progress=_share_of_bar(kit, len(kit.ds.units)))
     kit.wrote("atlas.pdf")
     if kit.ds.frame is not None and len(kit.ds.frame):
-        render_atlas(kit.ds, kit.path("atlas_districts.pdf"), by="district", options=options)
+        render_atlas(kit.ds, kit.path("atlas_districts.pdf"), by="district", options=options,
+                     progress=_share_of_bar(kit, len(kit.ds.frame)))
         kit.wrote("atlas_districts.pdf")
+
+
+def _share_of_bar(kit: _Kit, share: int) -> Callable[[int, int], None]:
+    """A page-progress callback that moves the kit's bar by ``share`` steps over the whole atlas."""
+    given = [0]
+
+    def progress(done: int, total: int) -> None:
+        target = share * done // max(total, 1)
+        kit.tick(target - given[0])
+        given[0] = target
+
+    return progress
 
 
 COVERAGE_LAYERS = ("gaps", "frame_overlaps", "slivers", "conflicts", "nesting", "unheld")
