@@ -366,10 +366,8 @@ def _frame_column(frame: pd.DataFrame | None, column: str, n: int) -> np.ndarray
 
 
 def line_length_m(line: Any) -> float:
-    """Length of a line as stretches measure it (see :func:`geo.lookup_index._line_segments`)."""
-    from geo.zones import as_single_line
-
-    return float(shapely.length(as_single_line(line)))
+    """Length of a line as stretches measure it: ``shapely.length`` (parts of a multi-line, no gaps)."""
+    return float(shapely.length(line))
 
 
 def _cuts(line: Any, assignments: list[tuple[str, str, float, float]]) -> list[float] | None:

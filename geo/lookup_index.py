@@ -647,43 +647,25 @@ def _segments(features: Features) -> Segments:
 
 
 def _line_segments(geoms: np.ndarray, owners: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Segments of lines, measured along the line as the stretches of assignments are.
+    """Segments of lines, with where each starts along its line.
 
-    A LineString is measured from its first vertex. A MultiLineString is measured
-    along its merged parts, one after another, as the duty zones measure stretches
-    (:func:`geo.zones.as_single_line`); the jumps between unmergeable parts count in
-    the measure but are not segments, so they cover no ground.
+    Measured as ``line.project(point)`` measures (DESIGN section 5): from the first
+    vertex, and for a MultiLineString along its parts in their stored order with
+    the gaps between them not counted, so that a line's length is ``shapely.length``
+    (the length stretches are checked against when loading).
     """
-    from geo.zones import as_single_line
-
-    plain = shapely.get_type_id(geoms) == 1
-    singles = geoms.copy()
-    jumps: dict[int, set[int]] = {}
-    for i in np.flatnonzero(~plain):
-        single = as_single_line(geoms[i])
-        singles[i] = single
-        merged = shapely.line_merge(geoms[i])
-        if shapely.get_type_id(merged) != 1:
-            # Positions (segment numbers) where one part ends and the next begins.
-            sizes = [len(shapely.get_coordinates(part)) for part in shapely.get_parts(merged)]
-            jumps[i] = set(np.cumsum(sizes)[:-1] - 1)
-    coords, coord_line = shapely.get_coordinates(singles, return_index=True)
-    same = coord_line[1:] == coord_line[:-1]
+    parts, part_line = shapely.get_parts(geoms, return_index=True)
+    coords, coord_part = shapely.get_coordinates(parts, return_index=True)
+    same = coord_part[1:] == coord_part[:-1]
     x0, y0 = coords[:-1, 0], coords[:-1, 1]
     x1, y1 = coords[1:, 0], coords[1:, 1]
-    line = coord_line[:-1]
-    length = np.hypot(x1 - x0, y1 - y0) * same
+    line = part_line[coord_part[:-1]]
+    length = np.hypot(x1 - x0, y1 - y0) * same  # pairs across two parts or two lines: no length, not kept
     cumulative = np.cumsum(length) - length
     line_start = np.flatnonzero(np.r_[True, line[1:] != line[:-1]])
     first_of_line = np.repeat(line_start, np.diff(np.append(line_start, len(line))))
     along = cumulative - cumulative[first_of_line]
-    keep = same.copy()
-    if jumps:
-        position = np.arange(len(line)) - first_of_line
-        for i, where in jumps.items():
-            mask = (line == i) & np.isin(position, list(where))
-            keep &= ~mask
-    return x0[keep], y0[keep], x1[keep], y1[keep], along[keep], owners[line[keep]]
+    return x0[same], y0[same], x1[same], y1[same], along[same], owners[line[same]]
 
 
 def _metres_per_degree(lat: float) -> tuple[float, float]:

@@ -9,7 +9,9 @@ order, earlier stretch).
 from __future__ import annotations
 
 import itertools
+import json
 import math
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +44,42 @@ def edge_ds() -> Dataset:
     return load_dataset(LOOKUP_DIR)
 
 
+@pytest.fixture(scope="module")
+def multi_ds(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
+    """tests/data/lookup plus multi-part features, and a 5 m tolerance round the villages.
+
+    K3: a compound of two squares (601100..601150 and 601200..601250, y 3618100..3618150).
+    T3: a street in two parts with a 100 m gap, (601100, 3618300) -> (601300, 3618300) and
+    (601400, 3618300) -> (601600, 3618320), 401 m long without the gap (as line.project measures);
+    U1 holds 0-150 m, U2 150 m to the end.
+    """
+    folder = tmp_path_factory.mktemp("lookup_multi")
+    shutil.copytree(LOOKUP_DIR, folder, dirs_exist_ok=True)
+    catalog = (folder / "catalog.toml").read_text(encoding="utf-8")
+    catalog = catalog.replace('file = "villages.geojson"', 'file = "villages.geojson"\ntolerance_m = 5')
+    (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
+    for name, feature in (
+        ("compounds.geojson", {"type": "Feature", "properties": {"id": "K3", "name": "Twin court", "grade": "二级"},
+                               "geometry": {"type": "MultiPolygon", "coordinates": [
+                                   [[[601100, 3618100], [601150, 3618100], [601150, 3618150], [601100, 3618150],
+                                     [601100, 3618100]]],
+                                   [[[601200, 3618100], [601250, 3618100], [601250, 3618150], [601200, 3618150],
+                                     [601200, 3618100]]]]}}),
+        ("streets.geojson", {"type": "Feature", "properties": {"id": "T3", "name": "Broken lane", "grade": "二级",
+                                                               "width_m": 5},
+                             "geometry": {"type": "MultiLineString", "coordinates": [
+                                 [[601100, 3618300], [601300, 3618300]], [[601400, 3618300], [601600, 3618320]]]}}),
+    ):
+        data = json.loads((folder / name).read_text(encoding="utf-8"))
+        data["features"].append(feature)
+        (folder / name).write_text(json.dumps(data), encoding="utf-8")
+    with (folder / "assignments.csv").open("a", encoding="utf-8") as handle:
+        handle.write("K3,U2,lead,,,,\nT3,U1,lead,0,150,,\nT3,U2,lead,150,401,,\n")
+    ds = load_dataset(folder)
+    assert ds.ok, [f.message for f in ds.findings if f.level == "error"]
+    return ds
+
+
 def brute_best(ds: Dataset, date: str, lon: float, lat: float) -> tuple[Any, ...]:
     """(layer, feature_id, unit_id, role, from_m, distance_m, district_id) by measuring everything."""
     x, y = TO_METRIC.transform(lon, lat)
@@ -61,7 +99,7 @@ def brute_best(ds: Dataset, date: str, lon: float, lat: float) -> tuple[Any, ...
         rows = rows[rows["unit_id"] != ""]
         piece_from = math.nan
         if feature.kind == "line" and rows["from_m"].notna().any():
-            along = float(shapely.line_locate_point(geometry, point))
+            along = float(shapely.line_locate_point(geometry, point))  # line.project, as DESIGN section 5 says
             length = float(shapely.length(geometry))
             cuts = sorted({0.0, length, *rows["from_m"].dropna(), *rows["to_m"].dropna()})
             pieces = [(a, b) for a, b in itertools.pairwise(cuts) if a - EPS_M <= along <= b + EPS_M]
@@ -285,3 +323,43 @@ def test_dates_change_the_batch_answer(mini_ds: Dataset) -> None:
 def test_points_far_outside_the_grid(mini_ds: Dataset) -> None:
     frame = lookup_many(mini_ds, [116.39, -122.4, 0.0], [39.9, 37.7, 0.0], date=DAY)
     assert (frame["feature_id"] == "").all() and not frame["inside_frame"].any() and (frame["error"] == "").all()
+
+
+@settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    x=st.one_of(st.floats(600150, 600650), st.floats(601050, 601650)),
+    y=st.one_of(st.floats(3618150, 3618650), st.floats(3618050, 3618350)),
+)
+def test_multipart_features_and_polygon_tolerance_agree_with_brute_force(
+    multi_ds: Dataset, x: float, y: float
+) -> None:
+    lon, lat = TO_LONLAT.transform(x, y)
+    batch = row_tuple(lookup_many(multi_ds, [lon], [lat], date=DAY), 0)
+    assert same(batch, single_tuple(multi_ds, lon, lat))
+    assert same(batch, brute_best(multi_ds, DAY, lon, lat))
+
+
+@pytest.mark.parametrize(
+    ("x", "y", "feature", "distance_m"),
+    [
+        (600354, 3618400, "V1", 4.0),  # 4 m inside V1's hole: within the village's 5 m tolerance
+        (600400, 3618430, "", None),  # 20 m inside the hole: beyond it (and off the street)
+        (600196, 3618550, "V1", 4.0),  # 4 m outside V1's outer edge
+        (601175, 3618125, "", None),  # between the two squares of K3: 25 m from each
+        (601225, 3618125, "K3", 0.0),  # in K3's second square
+        (601350, 3618310, "", None),  # in T3's gap, 50 m from either part
+        (601290, 3618305, "T3", 5.0),  # near the end of T3's first part (190 m along: U2's stretch)
+        (601450, 3618295, "T3", None),  # on the second part, 250 m along (the gap does not count): U2
+    ],
+)
+def test_multipart_and_tolerance_cases(
+    multi_ds: Dataset, x: float, y: float, feature: str, distance_m: float | None
+) -> None:
+    lon, lat = TO_LONLAT.transform(x, y)
+    best = lookup(multi_ds, lon, lat, date=DAY).best
+    zone = None if best is None or best.fallback else best
+    assert (zone.feature_id if zone else "") == feature
+    if zone is not None and distance_m is not None:
+        assert zone.distance_m == pytest.approx(distance_m, abs=1e-6)
+    if feature == "T3":
+        assert zone.stretch.from_m == 150.0 and zone.units[0].unit_id == "U2"
