@@ -11,10 +11,11 @@ multiplications, without projecting the point). Each cell is one of:
 * **mixed**: a polygon ring, a line or a point feature passes within reach of the
   cell. The cell keeps the short list of *candidate segments* (in the metric CRS)
   that can matter to any point in it; its points are projected to the metric CRS
-  and tested exactly against those segments with vectorised numpy (distance to a
-  segment, position along the line) plus ``shapely.intersects_xy`` against the
-  prepared polygon for inside/outside. Features that cover the whole cell are in
-  the mixed cell's signature and need no test.
+  (:class:`LocalProjection`) and tested exactly against those segments with
+  vectorised numpy (distance to a segment, position along the line) plus
+  ``shapely.intersects_xy`` against the prepared polygon for inside/outside.
+  Features that cover the whole cell are in the mixed cell's signature and need
+  no test.
 
 The semantics are those of DESIGN section 5, in the metric CRS: a polygon covers a
 point inside it or on its boundary; a line's (or point's) zone is every point within
@@ -25,7 +26,8 @@ both sides.
 
 Why the grid classification is exact: a feature is a candidate of a cell when one of
 its segments lies within ``radius_m + EPS_M + half_diagonal_m + margin`` of the
-cell's centre. A feature that is not a candidate therefore has no zone edge inside
+cell's centre (measured in cell units with the smallest metres-per-cell of the grid,
+so never too short). A feature that is not a candidate therefore has no zone edge inside
 the cell, so whether it covers a point is the same everywhere in the cell, and is
 read from a scanline raster of its zone polygon at the cell centre (which is far
 from any edge, so the polygonal approximation of round buffers cannot matter). For
@@ -195,9 +197,6 @@ class GeometryIndex:
     @property
     def n_districts(self) -> int:
         return len(self.features) - self.features.n_zone
-
-    def sig_feature_list(self, sig: int) -> np.ndarray:
-        return self.sig_features[self.sig_ptr[sig] : self.sig_ptr[sig + 1]]
 
     def describe(self) -> dict[str, Any]:
         """Sizes, for benchmarks and debugging."""
@@ -466,7 +465,6 @@ def build_geometry_index(ds: Any, *, cell_m: float | None = None, max_cells: int
     sure_cells, sure_features = _sure_pairs(features, zone_lonlat, grid)
 
     # Mixed cells and their candidate segments (cand_* come sorted by cell then segment).
-    n_seg = max(len(segments), 1)
     new_cell = np.empty(len(cand_cells), dtype=bool)
     if len(cand_cells):
         new_cell[0] = True
@@ -500,7 +498,6 @@ def build_geometry_index(ds: Any, *, cell_m: float | None = None, max_cells: int
     projection = LocalProjection(grid, to_metric)
     if not projection.max_error_m <= MAX_INTERPOLATION_ERROR_M:
         projection = None
-    del n_seg
     return GeometryIndex(
         features=features,
         segments=segments,
