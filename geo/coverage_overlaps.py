@@ -40,10 +40,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.ops import substring
 
 from geo.coverage_frame import NOISE_M2, is_sliver, mean_width_m, valid_polygons
-from geo.zones import HOLDING_ROLES, MIN_TOLERANCE_M, STRETCH_SLACK_M, as_single_line, stretch_zone
+from geo.zones import HOLDING_ROLES, MIN_TOLERANCE_M, STRETCH_SLACK_M, line_substring, stretch_zone
 
 # Two lines running together for longer than this are one street claimed twice, not a junction.
 JUNCTION_RUN_M = 50.0
@@ -170,8 +169,9 @@ def _centrelines(table: pd.DataFrame) -> np.ndarray:
         (table["kind"].to_numpy() == "line") & np.isfinite(table["from_m"].to_numpy(dtype=float))
     )
     for position in stretched:
-        single = as_single_line(lines[position])
-        lines[position] = substring(single, float(table["from_m"].iat[position]), float(table["to_m"].iat[position]))
+        lines[position] = line_substring(
+            lines[position], float(table["from_m"].iat[position]), float(table["to_m"].iat[position])
+        )
     return lines
 
 

@@ -466,7 +466,11 @@ def _zone_rows(spec: LayerSpec, layer: gpd.GeoDataFrame, metric: gpd.GeoSeries, 
 
 
 def as_single_line(line: object) -> object:
-    """A LineString for measuring along; MultiLineStrings are merged (or chained)."""
+    """A LineString for drawing; MultiLineStrings are merged (or chained).
+
+    Not for measuring stretches: chaining adds the gaps between parts. Use
+    :func:`line_substring`, which measures as ``line.project`` does.
+    """
     if shapely.get_type_id(line) == 1:
         return line
     merged = shapely.line_merge(line)
@@ -476,23 +480,50 @@ def as_single_line(line: object) -> object:
     return shapely.linestrings(coords)
 
 
+def line_substring(line: object, from_m: float, to_m: float) -> object:
+    """The stretch from_m..to_m of a line, in metres along it.
+
+    Measured the way ``shapely.length`` and ``line.project`` measure a
+    MultiLineString (part after part, the gaps between parts not counted), so
+    that stretches in the tables, in lookups and on maps are the same ground.
+    Returns a LineString, a MultiLineString when the stretch spans parts, or a
+    Point for a zero-length stretch.
+    """
+    if shapely.get_type_id(line) == 1:
+        return substring(line, from_m, to_m)
+    merged = shapely.line_merge(line)
+    if shapely.get_type_id(merged) == 1 and abs(shapely.length(merged) - shapely.length(line)) < 1e-9:
+        return substring(merged, from_m, to_m)
+    pieces = []
+    offset = 0.0
+    for part in shapely.get_parts(line):
+        length = shapely.length(part)
+        a, b = max(from_m - offset, 0.0), min(to_m - offset, length)
+        if b > a or (b == a and 0 <= a <= length and from_m == to_m):
+            pieces.append(substring(part, a, b))
+        offset += length
+    lines = [p for p in pieces if shapely.get_type_id(p) == 1]
+    if not lines:
+        return pieces[0] if pieces else shapely.Point()
+    return lines[0] if len(lines) == 1 else shapely.multilinestrings(lines)
+
+
 def stretch_zone(line: object, from_m: float, to_m: float, radius_m: float) -> object:
     """The ground of a stretch: points whose projection on the line falls in it.
 
     Flat ends where the stretch meets a neighbouring stretch, round ends at the
     line's own ends (as a whole line's buffer has).
     """
-    single = as_single_line(line)
-    total = shapely.length(single)
-    piece = substring(single, from_m, to_m)
+    total = shapely.length(line)
+    piece = line_substring(line, from_m, to_m)
     if shapely.get_type_id(piece) == 0:  # a zero-length stretch collapses to a point
         return shapely.buffer(piece, radius_m)
     zone = shapely.buffer(piece, radius_m, cap_style="flat")
     caps = []
     if from_m <= 0:
-        caps.append(shapely.buffer(shapely.line_interpolate_point(single, 0.0), radius_m))
+        caps.append(shapely.buffer(shapely.line_interpolate_point(line, 0.0), radius_m))
     if to_m >= total:
-        caps.append(shapely.buffer(shapely.line_interpolate_point(single, total), radius_m))
+        caps.append(shapely.buffer(shapely.line_interpolate_point(line, total), radius_m))
     if caps:
         zone = shapely.union_all([zone, *caps])
     return zone

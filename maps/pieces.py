@@ -18,10 +18,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.ops import substring
 
 from geo import Dataset
-from geo.zones import HOLDING_ROLES, as_single_line
+from geo.zones import HOLDING_ROLES, line_substring
 
 # Stretch ends closer than this are one cut (rounding in assignment tables).
 CUT_SLACK_M = 0.01
@@ -86,7 +85,7 @@ def _build(ds: Dataset, date: pd.Timestamp | None) -> gpd.GeoDataFrame:
             records.append((*base, math.nan, math.nan, *tail, holders, *_lead_and_status(holders)))
             geometries.append(features[first])
             continue
-        line = as_single_line(features[first])
+        line = features[first]
         length_m = float(shapely.length(line))
         cuts = np.unique(np.clip(np.concatenate([[0.0, length_m], from_m[stretched], to_m[stretched]]), 0.0, length_m))
         cuts = cuts[np.concatenate([[True], np.diff(cuts) > CUT_SLACK_M])]
@@ -113,7 +112,7 @@ def _build(ds: Dataset, date: pd.Timestamp | None) -> gpd.GeoDataFrame:
                     *_lead_and_status(holders),
                 )
             )
-            geometries.append(features[first] if whole else substring(line, a, b))
+            geometries.append(features[first] if whole else line_substring(line, a, b))
     frame = pd.DataFrame.from_records(records, columns=list(PIECE_COLUMNS))
     return gpd.GeoDataFrame(frame, geometry=np.asarray(geometries, dtype=object), crs=ds.metric_crs)
 

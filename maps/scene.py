@@ -20,10 +20,9 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
-from shapely.ops import substring
 
 from geo import Dataset
-from geo.zones import as_single_line
+from geo.zones import line_substring
 
 
 @dataclass
@@ -148,7 +147,7 @@ def _draw_geometries(zones: pd.DataFrame, zone_metric: np.ndarray, feature_metri
         from_m = zones["from_m"].to_numpy(dtype=float)
         to_m = zones["to_m"].to_numpy(dtype=float)
         for position in lines[np.isfinite(from_m[lines]) & np.isfinite(to_m[lines])]:
-            piece = substring(as_single_line(feature_metric[position]), from_m[position], to_m[position])
+            piece = line_substring(feature_metric[position], from_m[position], to_m[position])
             if shapely.get_type_id(piece) in (1, 5):
                 draw[position] = piece
     points = np.flatnonzero(kinds == "point")

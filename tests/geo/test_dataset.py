@@ -6,6 +6,7 @@ import math
 import shutil
 from pathlib import Path
 
+import geopandas as gpd
 import numpy as np
 import pandas as pd
 import pyogrio
@@ -258,3 +259,32 @@ def test_boundary_layer_from_catalog_counts_uncovered_city(tmp_path: Path) -> No
     assert "city" not in set(ds.duty_zones["layer"])  # a boundary is not a place anybody cleans
     report = ds.coverage("2026-03-01")
     assert report.to_dict()["gaps"]["area_m2"] == pytest.approx(200 * 1000, rel=1e-6)
+
+
+def test_multipart_street_stretches_measure_like_project(tmp_path: Path) -> None:
+    # parts x 600000-600100 and 600200-600300 (a 100 m gap that is not street): 200 m in all.
+    # U1 holds 0-150 m (all of part 1, 50 m of part 2), U2 150-200 m: x 600250-600300.
+    folder = tmp_path / "multi"
+    shutil.copytree(DATA / "mini", folder)
+    (folder / "streets.geojson").write_text(
+        '{"type": "FeatureCollection", "features": [{"type": "Feature", "properties": {"id": "S1", "name": "断头巷", '
+        '"grade": "二级", "width_m": 5}, "geometry": {"type": "MultiLineString", "coordinates": '
+        "[[[600000, 3618800], [600100, 3618800]], [[600200, 3618800], [600300, 3618800]]]}}]}",
+        encoding="utf-8",
+    )
+    (folder / "assignments.csv").write_text(
+        "feature_id,unit_id,role,from_m,to_m,valid_from,valid_until\nS1,U1,lead,0,150,,\nS1,U2,lead,150,200,,\n",
+        encoding="utf-8",
+    )
+    ds = load_dataset(folder)
+    assert ds.ok, [f.message for f in ds.findings if f.level == "error"]
+    point = shapely.Point(600270, 3618800)
+    line = ds.layers["streets"].to_crs(4545).geometry.iloc[0]
+    assert line.project(point) == pytest.approx(170)
+    first, second = _zone(ds, "S1", "U1"), _zone(ds, "S1", "U2")
+    assert second["zone_metric"].covers(point) and not first["zone_metric"].covers(point)
+    assert first["zone_metric"].covers(shapely.Point(600230, 3618800))
+    # and the lookup agrees with the drawn zone
+    lon, lat = gpd.GeoSeries([point], crs=4545).to_crs(4326).iloc[0].coords[0]
+    best = ds.lookup(lon, lat, date="2026-03-01").to_dict()["matches"][0]
+    assert [u["unit_id"] for u in best["units"]] == ["U2"]
