@@ -2,7 +2,9 @@
 
 * ``GET /lookup?lon&lat&crs&date``: the same object as ``respmap lookup --json``
   (:func:`geo.lookup.lookup`). This is the field staff's hot path: the handler
-  is ``async`` and its dependencies too, so a request never hops to a thread.
+  is ``async`` (no hop to a thread) and reads its four query parameters by hand
+  (:func:`api.dependencies.lookup_query`), which costs a fifth of FastAPI's
+  per-parameter validation; they are documented in the OpenAPI all the same.
 * ``POST /lookup``: a JSON list of points, ``{"points": [...]}`` or a GeoJSON
   FeatureCollection of points; answers one row per point, in input order, from
   :func:`geo.lookup.lookup_many`. A malformed point gets its own ``error`` and

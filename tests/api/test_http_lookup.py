@@ -14,6 +14,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
+from api.cli import main
 from api.responses import dumps
 from api.settings import Settings
 from geo import Dataset
@@ -56,11 +57,15 @@ def _best(answer: dict) -> tuple[str, list[str]]:
         WEST_OF_ALL,  # outside every district: no match, the nearest zone instead
     ],
 )
-def test_get_answers_the_library_object(client: TestClient, mini_ds: Dataset, point: tuple[float, float]) -> None:
+def test_get_answers_what_respmap_lookup_json_prints(
+    client: TestClient, mini_ds: Dataset, point: tuple[float, float], capsys: pytest.CaptureFixture[str]
+) -> None:
     answer = _get(client, *point)
     assert answer.status_code == 200 and answer.headers["content-type"] == "application/json"
-    expected = json.loads(dumps(mini_ds.lookup(*point, crs="EPSG:4545", date=DAY).to_dict()))
-    assert answer.json() == expected
+    argv = ["--dataset", str(mini_ds.path), "lookup", str(point[0]), str(point[1]), "--crs", "EPSG:4545", "--date", DAY]
+    assert main([*argv, "--json"]) == 0
+    assert answer.json() == json.loads(capsys.readouterr().out)
+    assert answer.json() == json.loads(dumps(mini_ds.lookup(*point, crs="EPSG:4545", date=DAY).to_dict()))
 
 
 def test_get_known_answers(client: TestClient) -> None:
@@ -252,8 +257,6 @@ POINTS_CSV = "编号,经度,纬度\nA,109.0673,32.6831\nB,abc,32\nC,109.07,32.68
 
 
 def test_csv_upload_gives_what_respmap_assign_writes(client: TestClient, mini_ds: Dataset, tmp_path) -> None:
-    from api.cli import main
-
     source, target = tmp_path / "points.csv", tmp_path / "assigned.csv"
     source.write_text(POINTS_CSV, encoding="utf-8")
     assert main(["--dataset", str(mini_ds.path), "assign", str(source), "-o", str(target), "--date", DAY]) == 0
