@@ -1,7 +1,8 @@
 """The one Dataset a server answers from, and its atomic replacement on reload.
 
 A request reads :attr:`DatasetHolder.current` once (through the
-``current_dataset`` dependency) and keeps that reference to the end, so it
+``current_dataset`` dependency, or directly on the lookup hot path) and keeps
+that reference to the end, so it
 answers wholly from one snapshot even if a reload lands meanwhile. A reload
 builds the new Dataset completely off the event loop (load, validate, then
 :func:`warm_up`: the lookup index and the caches the routes register), and
@@ -168,7 +169,15 @@ class DatasetHolder:
             self._reload_lock = asyncio.Lock()
         async with self._reload_lock:
             previous = self.current
-            ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset)
+            try:
+                ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset)
+            except Exception as exc:  # a bug met by the new data must not cost the old snapshot
+                log.exception("building the new dataset failed")
+                raise ReloadRefusedError(
+                    f"building the new dataset failed ({type(exc).__name__}: {str(exc)[:300]}); "
+                    f"the previous dataset ({previous.content_hash}) keeps serving",
+                    {"serving": previous.content_hash, "errors": 1, "findings": []},
+                ) from None
             if not ds.ok or ds.catalog is None:
                 errors = [f for f in ds.findings if f.level == "error"]
                 others = [f for f in ds.findings if f.level != "error"]

@@ -122,6 +122,20 @@ def test_bad_data_is_refused_and_the_old_dataset_keeps_serving(data_dir: Path, b
         assert client.get("/units/U1").status_code == 200
 
 
+def test_a_crash_while_building_is_refused_too(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    with _client(data_dir) as client:
+        before = client.get("/healthz").json()
+
+        def broken_build(path: Path):
+            raise MemoryError("simulated: the new data is too big")
+
+        monkeypatch.setattr(api.state, "build_dataset", broken_build)
+        answer = client.post("/admin/reload", headers=AUTH)
+        assert answer.status_code == 422 and answer.json()["error"] == "reload_refused"
+        assert "MemoryError" in answer.json()["message"]
+        assert client.get("/healthz").json()["content_hash"] == before["content_hash"]
+
+
 def test_requests_during_a_reload_all_succeed_from_one_snapshot_or_the_other(
     data_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
