@@ -57,7 +57,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
         version=__version__,
         description=DESCRIPTION,
         lifespan=lifespan,
-        docs_url="/docs",
+        docs_url=None,  # served from local files by api/routes/docs.py, never a CDN
         redoc_url=None,
         openapi_url="/openapi.json",
         default_response_class=JSONAnswer,

@@ -56,11 +56,15 @@ PLUGINS = (
 MAP_ASSETS: tuple[Asset, ...] = (*LEAFLET, *PLUGINS, _own("respmap.css"), _own("datum.js"), _own("respmap.js"))
 HERE_ASSETS: tuple[Asset, ...] = (*LEAFLET, _own("here.css"), _own("datum.js"), _own("here.js"))
 
+# Swagger UI for the API's /docs page (api/routes/docs.py), served like Leaflet.
+SWAGGER_UI_DIST = NODE_MODULES / "swagger-ui-dist"
+
 # The folders the server may hand out files from (nothing else under node_modules).
 SERVED_ROOTS: dict[str, Path] = {
     "vendor/leaflet/dist": NODE_MODULES / "leaflet" / "dist",
     "vendor/leaflet.fullscreen/dist": NODE_MODULES / "leaflet.fullscreen" / "dist",
     "vendor/leaflet.locatecontrol/dist": NODE_MODULES / "leaflet.locatecontrol" / "dist",
+    "vendor/swagger-ui-dist": NODE_MODULES / "swagger-ui-dist",
     "respmap": OWN_ASSETS,
 }
 
@@ -136,7 +140,11 @@ def resolve_served(path: str) -> Path | None:
     for prefix, root in SERVED_ROOTS.items():
         if clean.startswith(prefix + "/"):
             candidate = (root / clean[len(prefix) + 1 :]).resolve()
-            if candidate.is_file() and candidate.is_relative_to(root.resolve()) and not candidate.name.endswith(".map"):
+            if (
+                candidate.is_file()
+                and candidate.is_relative_to(root.resolve())
+                and candidate.suffix not in (".map", ".json")
+            ):
                 return candidate
             return None
     return None

@@ -51,7 +51,7 @@ fi
 
 if [[ -f maps/package.json && ( ! -d maps/node_modules || maps/package-lock.json -nt maps/node_modules ) ]]; then
   echo "setup: installing Leaflet and plugins from npm into maps/node_modules"
-  npm ci --prefix maps --no-audit --no-fund --loglevel=error >/dev/null
+  npm ci --prefix maps --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null
   touch maps/node_modules
 fi
 echo "setup: done ($profile)"
