@@ -233,7 +233,8 @@ def compute_coverage(
     if boundary_id is not None and boundary_id not in ds.layers:
         raise ValueError(f"boundary layer {boundary_id!r} is not a layer of the dataset")
     key = ("coverage", when, sliver_m2, sliver_width_m, boundary_id)
-    return ds.cached(key, lambda: build_coverage(ds, when, sliver_m2, sliver_width_m, boundary_id))
+    # a report per date and option set; few kept, they are large at city scale
+    return ds.cached(key, lambda: build_coverage(ds, when, sliver_m2, sliver_width_m, boundary_id), limit=4)
 
 
 def _parse_date(date: dt.date | str | pd.Timestamp) -> pd.Timestamp:

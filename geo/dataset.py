@@ -14,6 +14,7 @@ import datetime as dt
 import hashlib
 import os
 import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -42,6 +43,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEMO_DATASET = REPO_ROOT / "layers" / "ankang"
 DATASET_ENV = "RESPMAP_DATASET"
 MAX_FILE_MB_ENV = "RESPMAP_MAX_FILE_MB"
+# Derived values kept per kind (e.g. per date) before the least recently used goes.
+DEFAULT_CACHE_LIMIT = 16
 
 
 def default_dataset_path() -> Path:
@@ -95,7 +98,7 @@ class Dataset:
         self.metric_crs = metric_crs
         self.content_hash = content_hash
         self.loaded_at = dt.datetime.now(dt.UTC)
-        self._cache: dict[Any, Any] = {}
+        self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
 
     # -- plain facts ---------------------------------------------------------
@@ -134,14 +137,28 @@ class Dataset:
         zones = self.zones_on(date)
         return zones[zones["role"].isin(HOLDING_ROLES)]
 
-    def cached(self, key: Any, build: Callable[[], Any]) -> Any:
-        """Compute a derived value once per Dataset (thread-safe)."""
+    def cached(self, key: Any, build: Callable[[], Any], *, limit: int = DEFAULT_CACHE_LIMIT) -> Any:
+        """Compute a derived value once per Dataset (thread-safe), bounded per kind.
+
+        A tuple key's first item is its kind (``("zones_on", date)``); at most
+        ``limit`` values of one kind are kept, the least recently used going
+        first, because some keys come from requests (a date, a unit) and an
+        unbounded cache would let clients use up the server's memory.
+        """
+        kind = key[0] if isinstance(key, tuple) and key else key
         with self._lock:
             if key in self._cache:
+                self._cache.move_to_end(key)
                 return self._cache[key]
         value = build()
         with self._lock:
-            return self._cache.setdefault(key, value)
+            if key in self._cache:
+                return self._cache[key]
+            self._cache[key] = value
+            same_kind = [k for k in self._cache if (k[0] if isinstance(k, tuple) and k else k) == kind]
+            for stale in same_kind[: max(0, len(same_kind) - limit)]:
+                del self._cache[stale]
+            return value
 
     # -- questions answered elsewhere in geo/ --------------------------------
     def lookup(self, lon: float, lat: float, crs: str = "wgs84", date: Any = None) -> Any:

@@ -288,3 +288,15 @@ def test_multipart_street_stretches_measure_like_project(tmp_path: Path) -> None
     lon, lat = gpd.GeoSeries([point], crs=4545).to_crs(4326).iloc[0].coords[0]
     best = ds.lookup(lon, lat, date="2026-03-01").to_dict()["matches"][0]
     assert [u["unit_id"] for u in best["units"]] == ["U2"]
+
+
+def test_derived_values_are_cached_and_bounded_per_kind(mini_ds: Dataset) -> None:
+    # dates come from requests: a client asking for 100 dates must not grow the cache without end
+    for day in range(1, 101):
+        mini_ds.zones_on(f"2026-01-{(day % 28) + 1:02d}") if day <= 28 else mini_ds.zones_on(
+            f"2025-{(day % 12) + 1:02d}-15"
+        )
+    kinds = [key for key in mini_ds._cache if isinstance(key, tuple) and key[0] == "zones_on"]
+    assert 0 < len(kinds) <= 16
+    first = mini_ds.zones_on("2026-03-01")
+    assert mini_ds.zones_on("2026-03-01") is first  # a hit returns the same object
