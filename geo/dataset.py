@@ -226,11 +226,14 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
     if tables.get("units") is not None:
         units = check_units(tables["units"], findings)
     else:
-        if "units" not in catalog.tables and not unit_values:
+        # Without a units table the data names its own units: the layers' unit_field
+        # values, and the district offices the frame's fallback_unit_field names.
+        hq_values = _fallback_values(catalog, layers)
+        if "units" not in catalog.tables and not unit_values and not hq_values:
             findings.warning(
                 "table_missing", "the dataset has no units table (units.csv or units.xlsx)", file="units.csv"
             )
-        units = units_from_values(unit_values)
+        units = units_from_values(unit_values, hq_values)
     standards = check_standards(tables["standards"], findings) if tables.get("standards") is not None else None
     unit_ids = set(units["unit_id"])
 
@@ -324,6 +327,22 @@ def _metric_crs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings:
     return sample.estimate_utm_crs()
 
 
+def _fallback_values(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame]) -> list[str]:
+    """The fallback units the frame layer names (its ``fallback_unit_field`` values), as text."""
+    frame = catalog.frame
+    if frame is None or not frame.fallback_unit_field or frame.layer not in layers:
+        return []
+    layer = layers[frame.layer]
+    if frame.fallback_unit_field not in layer.columns:
+        return []
+    return [_as_text(v) for v in layer[frame.fallback_unit_field]]
+
+
+def _as_text(value: object) -> str:
+    """A property value as the text an id is compared with: '' for null/NaN."""
+    return "" if value is None or (isinstance(value, float) and np.isnan(value)) else str(value).strip()
+
+
 def _frame(
     catalog: Catalog,
     layers: dict[str, gpd.GeoDataFrame],
@@ -352,9 +371,7 @@ def _frame(
                 field=field,
             )
         else:
-            values = layer[field].map(
-                lambda v: "" if v is None or (isinstance(v, float) and np.isnan(v)) else str(v).strip()
-            )
+            values = layer[field].map(_as_text)
             for position, (fid, value) in enumerate(zip(layer["feature_id"], values, strict=True)):
                 if not value:
                     findings.warning(

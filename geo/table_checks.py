@@ -117,18 +117,22 @@ def check_standards(table: pd.DataFrame, findings: Findings) -> pd.DataFrame:
     return table
 
 
-def units_from_values(values: list[str]) -> pd.DataFrame:
+def units_from_values(values: list[str], hq_values: list[str] | None = None) -> pd.DataFrame:
     """A units table made from the distinct values of a layer's ``unit_field``.
 
     Foreign datasets often carry the responsible body as a property and have no
     units table; each distinct value then becomes a unit named after itself.
+    ``hq_values`` are the fallback units the districts name (their offices):
+    units too, of kind "district HQ" unless a layer also names them.
     """
-    distinct = sorted({v for v in values if v})
+    holders = {v for v in values if v}
+    offices = {v for v in hq_values or () if v} - holders
+    distinct = sorted(holders | offices)
     table = pd.DataFrame(
         {
             "unit_id": distinct,
             "name": distinct,
-            "kind": "",
+            "kind": ["district HQ" if v in offices else "" for v in distinct],
             "parent": "",
             "contact": "",
             "phone": "",
