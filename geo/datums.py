@@ -27,7 +27,9 @@ Return types: every conversion returns a pair of float64 numpy arrays with the b
 of the inputs (always fresh arrays, never views of the input), except that when both inputs are
 scalars (Python or numpy numbers, or 0-d arrays) the pair is two plain Python ``float`` values,
 which is what API handlers want to serialise.  NaN inputs give NaN outputs; no floating-point
-warnings are emitted.  Values are not range-checked.
+warnings are emitted.  Values are not range-checked, with one exception: a point that an EPSG
+CRS cannot represent (PROJ's conversion does not come back to it, as when a northing of 1e9 m
+in Swiss LV95 wraps into a plausible place in the Mediterranean) comes back as NaN.
 """
 
 from __future__ import annotations
@@ -102,6 +104,12 @@ _BLOCK: Final = 1 << 14
 
 #: Mean Earth radius (IUGG), metres, for haversine distances.
 _EARTH_RADIUS_M: Final = 6371008.8
+
+#: A PROJ conversion whose inverse misses the input by more than this is no position at all
+#: (the input lies beyond what the CRS can represent).  Datum shifts round-trip to millimetres.
+_ROUND_TRIP_M: Final = 1.0
+#: Metres per degree of latitude, to turn the round-trip allowance into degrees.
+_M_PER_DEGREE: Final = 111_320.0
 
 # --- CRS names -------------------------------------------------------------------------------
 _ALIASES: Final[dict[str, str]] = {
@@ -545,6 +553,36 @@ def _pyproj_transform(transformer: Transformer, x: FloatArray, y: FloatArray) ->
     return out_x, out_y
 
 
+@functools.lru_cache(maxsize=32)
+def _round_trip_allowance(epsg: str, to_wgs: bool) -> float:
+    """:data:`_ROUND_TRIP_M` in the units of the side a conversion starts from."""
+    if not to_wgs:
+        return _ROUND_TRIP_M / _M_PER_DEGREE
+    crs = CRS.from_user_input(epsg)
+    if crs.is_geographic:
+        return _ROUND_TRIP_M / _M_PER_DEGREE
+    factor = crs.axis_info[0].unit_conversion_factor if crs.axis_info else 1.0
+    return _ROUND_TRIP_M / (factor or 1.0)
+
+
+def _unrepresentable_to_nan(
+    name: str, to_wgs: bool, x: FloatArray, y: FloatArray, out_x: FloatArray, out_y: FloatArray
+) -> None:
+    """Set to NaN the converted points whose inverse conversion misses the input.
+
+    Some projections (oblique Mercator, Web Mercator, Gauss-Krüger) invert any
+    number PROJ is given, so a typo'd northing becomes a real-looking place and a
+    lookup answers for it. A position converts back to where it came from.
+    """
+    back_x, back_y = _pyproj_transform(_transformer(name, not to_wgs), out_x, out_y)
+    dx = back_x - x
+    if not to_wgs:  # longitudes 360 degrees apart are the same place
+        dx = (dx + 180.0) % 360.0 - 180.0
+    missed = ~(np.hypot(dx, back_y - y) <= _round_trip_allowance(name, to_wgs))  # True for NaN too
+    out_x[missed] = np.nan
+    out_y[missed] = np.nan
+
+
 def _convert_crs(lon: ArrayLike, lat: ArrayLike, crs: str | int | None, to_wgs: bool) -> tuple[Coord, Coord]:
     """Shared body of :func:`to_wgs84` and :func:`from_wgs84`."""
     name = normalize_crs(crs)
@@ -556,7 +594,9 @@ def _convert_crs(lon: ArrayLike, lat: ArrayLike, crs: str | int | None, to_wgs: 
     if name in (WGS84, CGCS2000):
         return _finish(np.array(lon_a, copy=True), np.array(lat_a, copy=True), scalar)
     with _quiet():
-        return _finish(*_pyproj_transform(_transformer(name, to_wgs), lon_a, lat_a), scalar)
+        out_x, out_y = _pyproj_transform(_transformer(name, to_wgs), lon_a, lat_a)
+        _unrepresentable_to_nan(name, to_wgs, lon_a, lat_a, out_x, out_y)
+        return _finish(out_x, out_y, scalar)
 
 
 def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str | int | None = WGS84) -> tuple[Coord, Coord]:
@@ -564,8 +604,9 @@ def to_wgs84(lon: ArrayLike, lat: ArrayLike, crs: str | int | None = WGS84) -> t
 
     CGCS2000 is returned unchanged: its difference from WGS-84 is a few centimetres, below GPS
     noise.  GCJ-02 and BD-09 use the iterative inverses (round trip < 1e-5 m).  For EPSG
-    projected systems, ``lon``/``lat`` are easting/northing; points PROJ cannot transform come
-    back as NaN.  Scalars in -> floats out, arrays in -> new float64 arrays of the same shape.
+    projected systems, ``lon``/``lat`` are easting/northing; points PROJ cannot transform, or
+    whose conversion does not invert back to them (beyond what the CRS represents), come back
+    as NaN.  Scalars in -> floats out, arrays in -> new float64 arrays of the same shape.
 
     Raises:
         UnknownCRSError: if ``crs`` is not recognised.
