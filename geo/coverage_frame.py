@@ -1,11 +1,13 @@
 """Frame coverage: where the campaign districts leave ground uncovered or cover it twice.
 
 The districts (the *frame*) must together cover the city with no gap and no
-overlap. Without a declared city boundary, the only gaps we can see are the
-holes of the districts' union: ground enclosed by districts that no district
-covers (a ring district whose hole nobody took, a thin channel between two
-districts digitised by different people). With a boundary, the boundary's
-ground outside the frame is a gap too. Districts overlapping each other are
+overlap. Without a declared city boundary, the gaps we can see are the holes
+of the districts' union (ground enclosed by districts that no district covers,
+such as a ring district whose hole nobody took) and the cracks between
+neighbours: a channel narrower than ``CRACK_WIDTH_M`` between two districts
+digitised by different people, even where it runs out to the frame's edge
+and so is no hole. With a boundary, the boundary's ground outside the frame
+is a gap too. Districts overlapping each other are
 reported apart (``frame_overlaps``). Pieces smaller than ``sliver_m2`` (or
 thinner than ``sliver_width_m`` on average) are slivers: digitising noise, not
 ground someone forgot.
@@ -20,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import shapely
 
 # Overlay precision: coordinates are snapped to a 1 mm grid, far below any
@@ -27,13 +30,16 @@ import shapely
 GRID_M = 0.001
 # Pieces of ground below this are numerical noise, not even slivers.
 NOISE_M2 = 1e-3
+# Channels between two districts narrower than this are cracks (digitising
+# gaps): found even where they run out to the frame's edge.
+CRACK_WIDTH_M = 2.0
 
 
 @dataclass(frozen=True, slots=True)
 class Piece:
     """One piece of ground the frame check found (metric CRS)."""
 
-    kind: str  # "hole" | "outside_frame" | "frame_overlap"
+    kind: str  # "hole" (a crack between districts too) | "outside_frame" | "frame_overlap"
     geometry: object
     area_m2: float
     district_ids: tuple[str, ...]
@@ -106,11 +112,13 @@ def frame_pieces(
     union = shapely.union_all(geoms, grid_size=GRID_M)
     shells, holes = _shells_and_holes(union)
 
+    tree = shapely.STRtree(geoms)
     found: list[tuple[str, object]] = []
     if holes:
         # A hole may hold an island district: only what no district covers is a gap.
         bare = shapely.difference(np.array(holes, dtype=object), union, grid_size=GRID_M)
         found = [("hole", part) for part in shapely.get_parts(bare) if shapely.get_type_id(part) == 3]
+    found += [("hole", crack) for crack in _cracks(shells, tree)]
     if boundary is not None and not shapely.is_empty(boundary):
         boundary = shapely.set_precision(_polygonal(shapely.make_valid(boundary)), GRID_M)
         filled = shapely.union_all(shells, grid_size=GRID_M) if len(shells) else shapely.Polygon()
@@ -122,7 +130,6 @@ def frame_pieces(
             for kind, g in found
         ]
 
-    tree = shapely.STRtree(geoms)
     pieces: list[Piece] = []
     if found:
         kinds = [kind for kind, _ in found]
@@ -168,6 +175,31 @@ def frame_pieces(
                 )
             )
     return pieces
+
+
+def _cracks(shells: list[object], tree: shapely.STRtree) -> list[object]:
+    """Channels narrower than ``CRACK_WIDTH_M`` between two or more districts.
+
+    The frame's outline with its holes filled is closed (grown by half the
+    width, then shrunk back, with mitred corners so straight edges and corners
+    return exactly where they were): the closing fills every channel narrower
+    than the width. What it filled between two districts is a crack; a narrow
+    notch in one district's own outline touches only that district and is no
+    gap between districts.
+    """
+    if len(shells) < 2:
+        return []
+    filled = shapely.union_all(shells, grid_size=GRID_M)
+    radius = CRACK_WIDTH_M / 2
+    closed = shapely.buffer(shapely.buffer(filled, radius, join_style="mitre"), -radius, join_style="mitre")
+    added = shapely.difference(closed, filled, grid_size=GRID_M)
+    parts = np.array([p for p in shapely.get_parts(added) if shapely.get_type_id(p) == 3], dtype=object)
+    if not len(parts):
+        return []
+    parts = parts[shapely.area(parts) > NOISE_M2]
+    piece_idx, district_idx = tree.query(shapely.buffer(parts, GRID_M * 10), predicate="intersects")
+    touching = pd.Series(district_idx).groupby(piece_idx).nunique() if len(piece_idx) else pd.Series(dtype=int)
+    return [parts[int(p)] for p, count in touching.items() if count >= 2]
 
 
 def _shells_and_holes(union: object) -> tuple[list[object], list[object]]:
