@@ -60,8 +60,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("-o", "--output", metavar="OUT", required=True, help="output file: .csv, .geojson or .parquet")
     parser.add_argument("--lon-col", metavar="NAME", help="column holding longitude (x); default: found by name")
     parser.add_argument("--lat-col", metavar="NAME", help="column holding latitude (y); default: found by name")
-    parser.add_argument("--crs", default="wgs84", help="datum of the coordinates: wgs84 (default), cgcs2000, gcj02, "
-                        "bd09 or EPSG:<code>")
+    parser.add_argument(
+        "--crs", default="wgs84", help="datum of the coordinates: wgs84 (default), cgcs2000, gcj02, bd09 or EPSG:<code>"
+    )
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the day the answers are for (default: today)")
     parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help=argparse.SUPPRESS)
     parser.set_defaults(handler=run)
@@ -232,8 +233,13 @@ class _CsvReader(_Reader):
             try:
                 for frame in reader:
                     now = handle.tell()
-                    yield Chunk(frame.reset_index(drop=True), frame[self.lon_col].to_numpy(dtype=object),
-                                frame[self.lat_col].to_numpy(dtype=object), {}, progress=now - position)
+                    yield Chunk(
+                        frame.reset_index(drop=True),
+                        frame[self.lon_col].to_numpy(dtype=object),
+                        frame[self.lat_col].to_numpy(dtype=object),
+                        {},
+                        progress=now - position,
+                    )
                     position = now
             except pd.errors.ParserError as exc:
                 raise CommandError(f"{self.path.name}: malformed CSV: {str(exc)[:200]}") from None
@@ -284,8 +290,9 @@ class _ParquetReader(_Reader):
                 frame = frame.drop(columns=[self.geo])
                 yield _point_chunk(frame, geometry)
             else:
-                yield Chunk(frame, frame[self.lon_col].to_numpy(), frame[self.lat_col].to_numpy(), {},
-                            progress=len(frame))
+                yield Chunk(
+                    frame, frame[self.lon_col].to_numpy(), frame[self.lat_col].to_numpy(), {}, progress=len(frame)
+                )
 
 
 class _GeoJsonReader(_Reader):
@@ -310,8 +317,14 @@ class _GeoJsonReader(_Reader):
             geometry = np.asarray(part.geometry.values, dtype=object)
             frame = pd.DataFrame(part.drop(columns="geometry")).reset_index(drop=True)
             if self.use_columns:
-                yield Chunk(frame, frame[self.lon_col].to_numpy(), frame[self.lat_col].to_numpy(), {}, geometry,
-                            progress=len(frame))
+                yield Chunk(
+                    frame,
+                    frame[self.lon_col].to_numpy(),
+                    frame[self.lat_col].to_numpy(),
+                    {},
+                    geometry,
+                    progress=len(frame),
+                )
             else:
                 yield _point_chunk(frame, geometry)
 
@@ -396,11 +409,39 @@ class _CsvWriter:
         self.header = True
 
     def write(self, frame: pd.DataFrame, chunk: Chunk, points: Any) -> None:
-        frame.to_csv(self.handle, index=False, header=self.header)
+        _spreadsheet_safe(frame, added_from=len(chunk.frame.columns)).to_csv(
+            self.handle, index=False, header=self.header
+        )
         self.header = False
 
     def close(self) -> None:
         self.handle.close()
+
+
+def _spreadsheet_safe(frame: pd.DataFrame, added_from: int) -> pd.DataFrame:
+    """The frame with formula-like text in the added columns prefixed with ``'`` (shown as typed).
+
+    The added columns carry names from the dataset, which anyone may have typed:
+    a unit called ``=HYPERLINK(...)`` must not become a live formula when the CSV
+    is opened in Excel (as :func:`maps.tables.write_csv` does for exports). The
+    input's own columns are the user's and pass through unchanged.
+    """
+    from maps.tables import FORMULA_STARTS
+
+    safe = {}
+    for column in frame.columns[added_from:]:
+        values = frame[column]
+        if not (pd.api.types.is_object_dtype(values) or pd.api.types.is_string_dtype(values)):
+            continue
+        formula = values.str.startswith(FORMULA_STARTS, na=False).to_numpy(dtype=bool)
+        if formula.any():
+            safe[column] = [f"'{v}" if bad else v for v, bad in zip(values, formula, strict=True)]
+    if not safe:
+        return frame
+    frame = frame.copy()
+    for column, values in safe.items():
+        frame[column] = values
+    return frame
 
 
 class _ParquetWriter:
@@ -445,8 +486,11 @@ class _GeoJsonWriter:
                 geometry = json.loads(shapely.to_geojson(chunk.geometry[i]))
             elif points is not None and math.isfinite(points[0][i]):
                 geometry = {"type": "Point", "coordinates": [float(points[0][i]), float(points[1][i])]}
-            feature = {"type": "Feature", "properties": {k: _json_value(v) for k, v in record.items()},
-                       "geometry": geometry}
+            feature = {
+                "type": "Feature",
+                "properties": {k: _json_value(v) for k, v in record.items()},
+                "geometry": geometry,
+            }
             self.handle.write(("" if self.first else ",\n") + json.dumps(feature, ensure_ascii=False))
             self.first = False
 
