@@ -11,6 +11,10 @@ Dataset: the geometric grid (:mod:`geo.lookup_index`) and the answer rows of the
 (:mod:`geo.lookup_answers`). Semantics are DESIGN section 5; see those modules for
 how exactness is kept on zone edges and stretch cuts.
 
+``LookupResult.to_json()`` gives the encoded answer of ``to_dict()`` (the bytes the
+HTTP API sends) joined from pieces encoded once per answer row, district and grid
+cell, so a single lookup over HTTP builds no dicts and encodes only its coordinates.
+
     >>> ds = load_dataset()
     >>> result = ds.lookup(109.03, 32.69)             # WGS-84 GPS
     >>> result.best.units[0].name, result.to_dict()["matches"]
@@ -23,8 +27,11 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import functools
+import json
 import math
 import threading
+import time
+import weakref
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -36,6 +43,11 @@ import pandas as pd
 from geo.lookup_answers import FALLBACK_RANK, TEXT_COLUMNS, AnswerIndex, Stretch, Unit, build_answers
 from geo.lookup_index import EPS_M, GeometryIndex, build_geometry_index
 
+try:  # a declared dependency; the standard library gives the same JSON where it is missing (slower)
+    import orjson
+except ImportError:  # pragma: no cover - exercised only where orjson is absent
+    orjson = None  # type: ignore[assignment]
+
 __all__ = [
     "CoordinateError",
     "LookupResult",
@@ -43,6 +55,7 @@ __all__ = [
     "Nearest",
     "lookup",
     "lookup_index",
+    "lookup_json",
     "lookup_many",
 ]
 
@@ -139,6 +152,7 @@ class LookupResult:
         "_matches",
         "_nearest",
         "_rows",
+        "_sig",
         "crs",
         "date",
         "district_index",
@@ -159,14 +173,16 @@ class LookupResult:
         district_index: int,
         rows: Sequence[int],
         distances: Sequence[float],
+        sig: int = -1,
     ) -> None:
         self._answers = answers
         self.lon, self.lat, self.crs = lon, lat, crs
         self.lon_wgs84, self.lat_wgs84 = lon_wgs84, lat_wgs84
-        self.date: dt.date = answers.date.date()
+        self.date: dt.date = answers.day
         self.district_index = district_index
         self._rows = rows
         self._distances = distances
+        self._sig = sig  # the fixed cell's signature (its JSON is cached), -1 when resolved exactly
         self._matches: tuple[Match, ...] | None = None
         self._nearest: Nearest | bool | None = False  # False: not computed yet
 
@@ -229,6 +245,23 @@ class LookupResult:
             "nearest": None if nearest is None else nearest.to_dict(),
         }
 
+    def to_json(self) -> bytes:
+        """``to_dict()`` encoded as compact UTF-8 JSON, the same bytes as orjson gives for it.
+
+        Joined from pieces encoded once (:class:`_AnswerJson`): a point in a fixed
+        cell reuses the whole answer after its coordinates; elsewhere each match is
+        its row's cached fragment with the distance written in.
+        """
+        pieces = _answer_json(self._answers)
+        district = self.district_index
+        return b"".join(
+            (
+                pieces.point(self.lon, self.lat, self.crs, self.lon_wgs84, self.lat_wgs84),
+                pieces.body(self._rows, self._distances, district, self._sig),
+                b"null}" if district >= 0 else _nearest_json(self.nearest),
+            )
+        )
+
     def __repr__(self) -> str:
         best = self.best
         shown = "nothing" if best is None else f"{best.layer}/{best.feature_id}"
@@ -249,6 +282,139 @@ def _match(answers: AnswerIndex, row: int, distance_m: float) -> Match:
         fallback=bool(answers.fallback[row]),
         priority=int(answers.priority[row]),
     )
+
+
+def _json_default(value: Any) -> Any:
+    """Numpy scalars that reach the encoder as plain Python numbers."""
+    if isinstance(value, np.generic):
+        return value.item()
+    raise TypeError(f"{type(value).__name__} is not JSON")
+
+
+def encode_json(value: Any) -> bytes:
+    """Compact UTF-8 JSON (Chinese left readable), as the HTTP API encodes its answers."""
+    if orjson is not None:
+        return orjson.dumps(value, default=_json_default, option=orjson.OPT_SERIALIZE_NUMPY)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=_json_default).encode()
+
+
+def _encode_floats(values: tuple[float, ...]) -> list[bytes]:
+    """Each of some finite Python floats as JSON, written as :func:`encode_json` writes them."""
+    encoded = orjson.dumps(values) if orjson is not None else json.dumps(values, separators=(",", ":")).encode()
+    return encoded[1:-1].split(b",")  # a number never contains a comma
+
+
+def _nearest_json(nearest: Nearest | None) -> bytes:
+    """The end of an answer outside every district: the nearest zone (or null) and the closing brace."""
+    return encode_json(None if nearest is None else nearest.to_dict()) + b"}"
+
+
+class _AnswerJson:
+    """Encoded JSON pieces of one AnswerIndex, each encoded the first time a lookup needs it.
+
+    Per row the match object split around its ``distance_m`` (the only per-point
+    value); per district the answer from ``"date"`` to the opening of
+    ``"matches"``; per fixed-cell signature everything after ``"point"`` up to
+    ``"nearest":`` (to the end for a cell inside a district, ``inside_ending``).
+    Pieces are cut from ``Match.to_dict()`` encoded whole, so the layout has one
+    definition. Filling is idempotent, so threads may race on it; every table is
+    bounded by the dataset (rows, districts, signatures), never by the requests.
+    """
+
+    DISTANCE_KEY = b',"distance_m":'
+    FALLBACK_KEY = b',"fallback":'
+    MAX_CRS = 64  # CRS names come from requests: a bounded number of encoded ones is kept
+
+    def __init__(self, answers: AnswerIndex) -> None:
+        self.answers = answers
+        self.date = encode_json(answers.day.isoformat())
+        n = answers.n_rows
+        self.before_distance: list[bytes | None] = [None] * n
+        self.after_distance: list[bytes] = [b""] * n
+        self.at_zero: list[bytes | None] = [None] * n
+        self.openings: dict[int, bytes] = {}
+        self.fixed_cells: dict[int, bytes] = {}
+        self.inside_endings: dict[int, bytes] = {}
+        self.crs_keys: dict[str, bytes] = {}
+
+    def point(self, lon: float, lat: float, crs: str, lon_wgs84: float, lat_wgs84: float) -> bytes:
+        """``{"point":{...},`` for the point as given and in WGS-84 (finite Python floats)."""
+        middle = self.crs_keys.get(crs)
+        if middle is None:
+            middle = b',"crs":' + encode_json(crs) + b',"wgs84":{"lon":'
+            if len(self.crs_keys) < self.MAX_CRS:
+                self.crs_keys[crs] = middle
+        if lon is lon_wgs84 and lat is lat_wgs84:  # given in WGS-84 (or CGCS2000): encode once
+            lon_json, lat_json = _encode_floats((lon, lat))
+            lon_wgs84_json, lat_wgs84_json = lon_json, lat_json
+        else:
+            lon_json, lat_json, lon_wgs84_json, lat_wgs84_json = _encode_floats((lon, lat, lon_wgs84, lat_wgs84))
+        return b"".join(
+            (b'{"point":{"lon":', lon_json, b',"lat":', lat_json, middle, lon_wgs84_json, b',"lat":', lat_wgs84_json,
+             b"}},")
+        )  # fmt: skip
+
+    def body(self, rows: Sequence[int], distances: Sequence[float], district: int, sig: int) -> bytes:
+        """From ``"date"`` to ``"nearest":``; ``sig`` is the fixed cell's signature (-1: found by the exact test)."""
+        return self.fixed(sig, rows, district) if sig >= 0 else self.resolved(rows, distances, district)
+
+    def match(self, row: int, distance_m: float) -> bytes:
+        """The JSON object of a row's match at ``distance_m``."""
+        if distance_m == 0.0:
+            whole = self.at_zero[row]
+            if whole is None:
+                whole = self.at_zero[row] = encode_json(_match(self.answers, row, 0.0).to_dict())
+            return whole
+        before = self.before_distance[row]
+        if before is None:
+            whole = encode_json(_match(self.answers, row, 0.0).to_dict())
+            # After distance_m come only a bool and an int: the last occurrence is the key itself.
+            cut = whole.rindex(self.DISTANCE_KEY) + len(self.DISTANCE_KEY)
+            self.after_distance[row] = whole[whole.index(self.FALLBACK_KEY, cut) :]
+            before = self.before_distance[row] = whole[:cut]
+        return before + encode_json(float(distance_m)) + self.after_distance[row]
+
+    def opening(self, district: int) -> bytes:
+        """``"date":...,"inside_frame":...,"district":...,"matches":[`` for a district (-1: outside)."""
+        found = self.openings.get(district)
+        if found is None:
+            answers = self.answers
+            about = None
+            if district >= 0:
+                about = {
+                    "district_id": answers.district_ids[district],
+                    "name": answers.district_names[district],
+                    "fallback_unit": answers.district_hq[district],
+                }
+            found = b"".join(
+                (
+                    b'"date":', self.date, b',"inside_frame":', b"true" if district >= 0 else b"false",
+                    b',"district":', encode_json(about), b',"matches":[',
+                )
+            )  # fmt: skip
+            self.openings[district] = found
+        return found
+
+    def resolved(self, rows: Sequence[int], distances: Sequence[float], district: int) -> bytes:
+        """From ``"date"`` to ``"nearest":`` for matches found by the exact test."""
+        matches = b",".join([self.match(r, d) for r, d in zip(rows, distances, strict=True)])
+        return self.opening(district) + matches + b'],"nearest":'
+
+    def fixed(self, sig: int, rows: Sequence[int], district: int) -> bytes:
+        """The same for a fixed cell: every point in it has these rows at distance 0."""
+        found = self.fixed_cells.get(sig)
+        if found is None:
+            found = self.fixed_cells[sig] = self.resolved(rows, (0.0,) * len(rows), district)
+            if district >= 0:  # inside a district there is no nearest: the answer's end is known
+                self.inside_endings[sig] = found + b"null}"
+        return found
+
+
+def _answer_json(answers: AnswerIndex) -> _AnswerJson:
+    found = answers.json_cache.get("pieces")
+    if found is None:
+        found = answers.json_cache.setdefault("pieces", _AnswerJson(answers))
+    return found
 
 
 def _nearest(answers: AnswerIndex, lon: float, lat: float) -> Nearest | None:
@@ -299,8 +465,27 @@ def geometry_index(ds: Any) -> GeometryIndex:
 
 def lookup_index(ds: Any, date: Any = None) -> AnswerIndex:
     """The lookup index of ``ds`` on ``date``: geometry (shared by all dates) plus answer rows."""
-    dates: _DateCache = ds.cached("lookup_dates", lambda: _DateCache(ds))
+    last = _last_dates
+    dates = last[1] if last is not None and last[0]() is ds else _date_cache(ds)
     return dates.get(date)
+
+
+# The date cache of the dataset used last: a server asks for the same one on every request,
+# and this skips the Dataset cache's lock. Weak, so an old dataset is not kept alive by it.
+_last_dates: tuple[weakref.ref[Any], _DateCache] | None = None
+
+
+def _date_cache(ds: Any) -> _DateCache:
+    global _last_dates
+    last = _last_dates
+    if last is not None and last[0]() is ds:
+        return last[1]
+    dates: _DateCache = ds.cached("lookup_dates", lambda: _DateCache(ds))
+    try:
+        _last_dates = (weakref.ref(ds), dates)
+    except TypeError:  # not weakly referenceable: always ask the Dataset cache
+        pass
+    return dates
 
 
 class _DateCache:
@@ -316,9 +501,23 @@ class _DateCache:
         self.ds = ds
         self.by_key: OrderedDict[Any, AnswerIndex] = OrderedDict()
         self.lock = threading.Lock()
+        # No date means today: (the epoch second today ends, its answers), so the clock is read, not the calendar.
+        self.today: tuple[float, AnswerIndex] | None = None
 
     def get(self, date: Any) -> AnswerIndex:
-        key = dt.date.today() if date is None else date if isinstance(date, str | dt.date) else str(date)
+        if date is None:
+            today = self.today
+            if today is not None and time.time() < today[0]:
+                return today[1]
+            day = dt.date.today()
+            found = self._get(day)
+            # The end of the local day (naive datetimes are local time for timestamp()).
+            self.today = (dt.datetime.combine(day + dt.timedelta(days=1), dt.time()).timestamp(), found)
+            return found
+        return self._get(date)
+
+    def _get(self, date: Any) -> AnswerIndex:
+        key = date if isinstance(date, str | dt.date) else str(date)
         found = self.by_key.get(key)
         if found is not None:
             return found
@@ -493,17 +692,60 @@ def lookup(ds: Any, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None) ->
         ValueError: a date that is not YYYY-MM-DD.
     """
     answers = lookup_index(ds, date)
-    crs_name, x, y, lon_w, lat_w = point_in_wgs84(lon, lat, crs)
+    crs_name, x, y, lon_w, lat_w = _one_point(lon, lat, crs)
+    rows, distances, district, sig = _locate_one(answers, lon_w, lat_w)
+    return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, distances, sig)
+
+
+def lookup_json(ds: Any, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None) -> bytes:
+    """``lookup(...).to_json()`` without building the result: the HTTP API's single lookup.
+
+    The same arguments, errors and bytes; it skips the LookupResult object, which
+    a server answering thousands of points a second has no use for.
+    """
+    answers = lookup_index(ds, date)
+    pieces = _answer_json(answers)
+    if type(lon) is float and type(lat) is float and type(crs) is str and crs == "wgs84":
+        # Most requests: GPS coordinates in a cell of the grid that one set of zones covers whole,
+        # inside a district. Then everything after the point is cached, and the point needs no datum work.
+        if -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:
+            geometry = answers.geometry
+            ending = pieces.inside_endings.get(geometry.cells.item(geometry.grid.cell_of(lon, lat)))
+            if ending is not None:
+                lon_json, lat_json = _encode_floats((lon, lat))
+                head = b'{"point":{"lon":%b,"lat":%b,"crs":"wgs84","wgs84":{"lon":%b,"lat":%b}},'
+                return head % (lon_json, lat_json, lon_json, lat_json) + ending
+    crs_name, x, y, lon_w, lat_w = _one_point(lon, lat, crs)
+    rows, distances, district, sig = _locate_one(answers, lon_w, lat_w)
+    return b"".join(
+        (
+            pieces.point(x, y, crs_name, lon_w, lat_w),
+            pieces.body(rows, distances, district, sig),
+            b"null}" if district >= 0 else _nearest_json(_nearest(answers, lon_w, lat_w)),
+        )
+    )
+
+
+def _one_point(lon: Any, lat: Any, crs: Any) -> tuple[str, float, float, float, float]:
+    """:func:`point_in_wgs84`, with the usual case (WGS-84 floats in range) answered without calls."""
+    if type(lon) is float and type(lat) is float and type(crs) is str and crs == "wgs84":
+        if -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:  # NaN fails these and gets its message below
+            return "wgs84", lon, lat, lon, lat
+    return point_in_wgs84(lon, lat, crs)
+
+
+def _locate_one(answers: AnswerIndex, lon: float, lat: float) -> tuple[Sequence[int], Sequence[float], int, int]:
+    """Rows and distances of one WGS-84 point in answer order, its district, its fixed cell's signature (or -1)."""
     geometry = answers.geometry
-    cell = geometry.grid.cell_of(lon_w, lat_w)
+    cell = geometry.grid.cell_of(lon, lat)
     code = int(geometry.cells[cell]) if cell >= 0 else 0
     if code >= 0:
         rows, district = _fixed(answers, code)
-        return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, (0.0,) * len(rows))
-    x_m, y_m = geometry.metric_one(lon_w, lat_w)
+        return rows, (0.0,) * len(rows), district, code
+    x_m, y_m = geometry.metric_one(lon, lat)
     covered, district = geometry.resolve_one(-code - 1, x_m, y_m)
     rows, distances = _one_mixed(answers, int(geometry.mixed_sig[-code - 1]), covered, district)
-    return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, distances)
+    return rows, distances, district, -1
 
 
 def _one_mixed(

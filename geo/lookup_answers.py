@@ -17,6 +17,7 @@ edge belongs to both polygons), the earlier piece first.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import math
 from dataclasses import dataclass, field
@@ -127,6 +128,8 @@ class AnswerIndex:
     # filled on demand -------------------------------------------------------------------
     categories: dict[str, tuple[np.ndarray, pd.CategoricalDtype]] = field(default_factory=dict)
     fixed_cache: dict[int, tuple[tuple[int, ...], int]] = field(default_factory=dict)
+    # Pre-encoded JSON of rows, districts and fixed cells, filled by geo.lookup as single lookups need them.
+    json_cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:
@@ -168,6 +171,11 @@ class AnswerIndex:
             found = (codes.astype(_code_type(len(uniques))), pd.CategoricalDtype([str(u) for u in uniques]))
             self.categories["district_id"] = found
         return found
+
+    @functools.cached_property
+    def day(self) -> dt.date:
+        """The date as a ``datetime.date`` (each single lookup reports it; a Timestamp converts slowly)."""
+        return self.date.date()
 
     @functools.cached_property
     def sig_best_distance(self) -> np.ndarray:
