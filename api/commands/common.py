@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 import tempfile
 from collections.abc import Callable
@@ -13,6 +14,32 @@ from pathlib import Path
 from typing import Any
 
 from geo import Dataset, default_dataset_path, load_dataset
+
+# Characters that drive a terminal rather than print: C0 controls but tab and
+# newline (ESC starts colour, clear-screen, title and hyperlink sequences; CR
+# hides the start of a line), DEL, C1 controls, and the bidi embeddings,
+# overrides and isolates that turn the rest of a line around.
+TERMINAL_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with terminal control characters shown as visible escapes (``\\x1b``, ``\\u202e``).
+
+    Names come from data anyone may have typed: printed raw, a place called
+    ``"\\x1b[2J..."`` would clear the user's screen, and a unit name starting
+    with U+202E would show the phone number after it backwards.
+    """
+    return TERMINAL_CONTROLS.sub(_visible_escape, text)
+
+
+def _visible_escape(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code <= 0xFF else f"\\u{code:04x}"
+
+
+def print_text(text: str = "", *, file: Any = None) -> None:
+    """Print human-readable output that may hold names from the data (see :func:`terminal_safe`)."""
+    print(terminal_safe(text), file=file)
 
 
 class UsageError(Exception):
@@ -39,7 +66,9 @@ def open_dataset(args: argparse.Namespace, *, require_ok: bool = False, **option
         errors = [f for f in ds.findings if f.level == "error"]
         first = "; ".join(f.message for f in errors[:3])
         raise CommandError(
-            f"the dataset in {ds.path} has {len(errors)} error(s): {first} (run `respmap validate` for all)"
+            terminal_safe(
+                f"the dataset in {ds.path} has {len(errors)} error(s): {first} (run `respmap validate` for all)"
+            )
         )
     return ds
 

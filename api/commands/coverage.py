@@ -20,7 +20,15 @@ from typing import Any
 
 import pandas as pd
 
-from api.commands.common import CommandError, UsageError, add_json_flag, open_dataset, print_json, write_atomically
+from api.commands.common import (
+    CommandError,
+    UsageError,
+    add_json_flag,
+    open_dataset,
+    print_json,
+    print_text,
+    write_atomically,
+)
 from geo.coverage import DEFAULT_SLIVER_M2, CoverageReport, compute_coverage, to_geojson
 
 ORDER = 40
@@ -105,7 +113,7 @@ def run(args: argparse.Namespace) -> int:
             data["files"] = [str(path) for path in written]
         print_json(data)
     else:
-        print(summary(report, ds.name, ds.lang))
+        print_text(summary(report, ds.name, ds.lang))
         for path in written:
             print(f"{_t(ds.lang, 'written')}: {path}")
     return 0

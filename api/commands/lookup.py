@@ -14,7 +14,7 @@ import math
 import re
 from typing import Any
 
-from api.commands.common import UsageError, add_json_flag, open_dataset, print_json
+from api.commands.common import UsageError, add_json_flag, open_dataset, print_json, print_text
 from geo.datums import UnknownCRSError
 from geo.lookup import CoordinateError, LookupResult, Match, lookup
 
@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print(describe(result, ds.lang))
+        print_text(describe(result, ds.lang))
     return 0
 
 
@@ -144,7 +144,9 @@ def describe(result: LookupResult, lang: str) -> str:
         else:
             lines.append(
                 words["nearest"].format(
-                    layer=nearest.layer_title, name=nearest.name, feature_id=nearest.feature_id,
+                    layer=nearest.layer_title,
+                    name=nearest.name,
+                    feature_id=nearest.feature_id,
                     distance=_number(nearest.distance_m, 1),
                 )
             )
@@ -167,8 +169,10 @@ def _match_line(match: Match, words: dict[str, Any]) -> str:
     if match.stretch is not None:
         notes.append(
             words["stretch"].format(
-                number=match.stretch.number, count=match.stretch.count,
-                from_m=_number(match.stretch.from_m, 0), to_m=_number(match.stretch.to_m, 0),
+                number=match.stretch.number,
+                count=match.stretch.count,
+                from_m=_number(match.stretch.from_m, 0),
+                to_m=_number(match.stretch.to_m, 0),
             )
         )
     if match.distance_m > 0:
@@ -196,8 +200,9 @@ def _unit(unit: Any, words: dict[str, Any], *, with_role: bool = True) -> str:
 def _standard(standard: dict[str, Any] | None, words: dict[str, Any]) -> str:
     if not standard:
         return ""
-    figures = [template.format(_number(standard[key])) for key, template in words["figures"]
-               if standard.get(key) is not None]
+    figures = [
+        template.format(_number(standard[key])) for key, template in words["figures"] if standard.get(key) is not None
+    ]
     grade = standard.get("grade") or standard.get("standard_id")
     text = f"{words['standard']} {grade}"
     return f"{text}: {words['list'].join(figures)}" if figures else text

@@ -13,7 +13,7 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from api.commands.common import add_json_flag, dataset_path, print_json, write_atomically
+from api.commands.common import add_json_flag, dataset_path, print_json, print_text, write_atomically
 from geo import Dataset, load_dataset
 from geo.findings import LEVELS
 
@@ -61,34 +61,34 @@ def run(args: argparse.Namespace) -> int:
 
 def _print_human(ds: Dataset, written: list[Path]) -> None:
     lang = ds.lang
-    print(f"{ds.name}  ({ds.path})")
+    print_text(f"{ds.name}  ({ds.path})")
     if ds.catalog is not None:
         for spec in ds.catalog.layers:
             count = ds.feature_counts().get(spec.id)
             shown = "not loaded" if count is None else f"{count} features"
-            print(f"  {spec.title_in(lang)} [{spec.id}]: {shown}")
-        print(
+            print_text(f"  {spec.title_in(lang)} [{spec.id}]: {shown}")
+        print_text(
             f"  units: {len(ds.units)}, standards: {len(ds.standards)}, assignments: {len(ds.assignments)}, duty zones: {len(ds.duty_zones)}"
         )
     by_file: dict[str, list] = defaultdict(list)
     for finding in ds.findings:
         by_file[finding.file or "(dataset)"].append(finding)
     for file_name, items in by_file.items():
-        print(f"\n{file_name}")
+        print_text(f"\n{file_name}")
         per_code: dict[tuple[str, str], int] = defaultdict(int)
         for finding in sorted(items, key=lambda f: LEVELS.index(f.level)):
             key = (finding.level, finding.code)
             per_code[key] += 1
             if per_code[key] <= SHOWN_PER_CODE:
-                print(f"  {finding.level:7} {finding.code}: {finding.message}")
+                print_text(f"  {finding.level:7} {finding.code}: {finding.message}")
         for (level, code), count in per_code.items():
             if count > SHOWN_PER_CODE:
-                print(f"  {level:7} {code}: ... and {count - SHOWN_PER_CODE} more (see --json)")
+                print_text(f"  {level:7} {code}: ... and {count - SHOWN_PER_CODE} more (see --json)")
     counts = {level: sum(1 for f in ds.findings if f.level == level) for level in LEVELS}
-    print(f"\n{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
+    print_text(f"\n{counts['error']} error(s), {counts['warning']} warning(s), {counts['info']} note(s)")
     for path in written:
-        print(f"repaired copy written: {path}")
-    print("OK" if ds.ok else "FAILED: fix the errors above")
+        print_text(f"repaired copy written: {path}")
+    print_text("OK" if ds.ok else "FAILED: fix the errors above")
 
 
 def _write_fixed(ds: Dataset) -> list[Path]:
