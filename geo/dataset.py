@@ -26,7 +26,7 @@ from pyproj import CRS
 
 from geo.catalog import Catalog, LayerSpec, read_catalog
 from geo.findings import Finding, Findings
-from geo.layer_checks import WGS84, normalise_layer, parse_crs
+from geo.layer_checks import WGS84, normalise_layer, parse_crs, source_crs_text
 from geo.layer_files import read_layer_file
 from geo.table_checks import check_standards, check_units, units_from_values
 from geo.tables import read_table
@@ -208,6 +208,7 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
     limit = max_file_mb or _env_float(MAX_FILE_MB_ENV) or catalog.max_file_mb
 
     layers: dict[str, gpd.GeoDataFrame] = {}
+    drawn_in: dict[str, str] = {}
     for spec in catalog.layers:
         layer_file = read_layer_file(root, spec, limit, findings)
         if layer_file is None:
@@ -215,8 +216,9 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
         layer = normalise_layer(spec, layer_file, catalog, findings, fix=fix)
         if layer is not None:
             layers[spec.id] = layer
+            drawn_in[spec.id] = source_crs_text(spec, layer_file, catalog)
 
-    metric_crs = _metric_crs(catalog, layers, findings)
+    metric_crs = _metric_crs(catalog, layers, findings, drawn_in)
     layers_metric = {layer_id: layer.geometry.to_crs(metric_crs) for layer_id, layer in layers.items()}
 
     tables = {name: read_table(root, name, file_name, limit, findings) for name, file_name in catalog.tables.items()}
@@ -303,8 +305,16 @@ def _env_float(name: str) -> float | None:
         return None
 
 
-def _metric_crs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings: Findings) -> CRS:
-    """The catalog's metric CRS, else the UTM zone of the data's centre."""
+def _metric_crs(
+    catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings: Findings, drawn_in: dict[str, str]
+) -> CRS:
+    """The catalog's metric CRS; else the grid the data was drawn in, if true to scale; else a UTM zone.
+
+    Stretches (from_m, to_m) and areas in a foreign dataset were measured in the
+    user's own grid (British National Grid, Swiss LV95 ...): measured again in
+    UTM they differ by up to 0.1 %, enough to leave phantom unheld tails at the
+    end of a split street or to refuse a stretch that ends where the street does.
+    """
     if catalog.metric_crs:
         crs = parse_crs(catalog.metric_crs, "catalog.toml", findings, field="metric_crs")
         if crs is not None:
@@ -317,14 +327,45 @@ def _metric_crs(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame], findings:
                 )
             else:
                 return crs
-    non_empty = [layer for layer in layers.values() if len(layer)]
+    non_empty = [layer_id for layer_id, layer in layers.items() if len(layer)]
     if not non_empty:
         return CRS.from_epsg(3857)
-    bounds = np.array([layer.total_bounds for layer in non_empty])
-    sample = gpd.GeoSeries.from_xy(
-        [(bounds[:, 0].min() + bounds[:, 2].max()) / 2], [(bounds[:, 1].min() + bounds[:, 3].max()) / 2], crs=WGS84
-    )
-    return sample.estimate_utm_crs()
+    bounds = np.array([layers[layer_id].total_bounds for layer_id in non_empty])
+    lon = (bounds[:, 0].min() + bounds[:, 2].max()) / 2
+    lat = (bounds[:, 1].min() + bounds[:, 3].max()) / 2
+    own = _true_scale_grid({drawn_in[layer_id] for layer_id in non_empty if layer_id in drawn_in}, lon, lat)
+    if own is not None:
+        return own
+    return gpd.GeoSeries.from_xy([lon], [lat], crs=WGS84).estimate_utm_crs()
+
+
+# A grid whose scale at the data is further from 1 than this (Web Mercator: 1/cos(latitude)) is no
+# place to measure in; UTM's own is at most 0.1 %.
+MAX_SCALE_ERROR = 0.002
+
+
+def _true_scale_grid(crs_texts: set[str], lon: float, lat: float) -> CRS | None:
+    """The one projected CRS in metres every layer was drawn in, if its scale at (lon, lat) is near 1."""
+    from pyproj import Proj
+    from pyproj.exceptions import CRSError, ProjError
+
+    try:
+        crs_set = {CRS.from_user_input(text) for text in crs_texts}
+    except (CRSError, TypeError, ValueError):
+        return None
+    if len(crs_set) != 1:
+        return None
+    crs = crs_set.pop()
+    if not crs.is_projected or not crs.axis_info or crs.axis_info[0].unit_conversion_factor != 1.0:
+        return None
+    try:
+        factors = Proj(crs).get_factors(lon, lat)
+    except (CRSError, ProjError, RuntimeError):
+        return None
+    scales = np.array([factors.meridional_scale, factors.parallel_scale], dtype=float)
+    if not np.all(np.isfinite(scales)) or np.any(np.abs(scales - 1.0) > MAX_SCALE_ERROR):
+        return None
+    return crs
 
 
 def _fallback_values(catalog: Catalog, layers: dict[str, gpd.GeoDataFrame]) -> list[str]:

@@ -72,6 +72,11 @@ def _text_ids(values: pd.Series) -> pd.Series:
     return values.map(one).astype(object)
 
 
+def source_crs_text(spec: LayerSpec, layer_file: LayerFile, catalog: Catalog) -> str:
+    """The CRS a layer file was drawn in: its own ``crs`` member, else the catalog's."""
+    return (layer_file.crs if layer_file.crs_from_file else (spec.crs or catalog.crs)) or "EPSG:4326"
+
+
 def normalise_layer(
     spec: LayerSpec, layer_file: LayerFile, catalog: Catalog, findings: Findings, *, fix: bool = False
 ) -> gpd.GeoDataFrame | None:
@@ -82,8 +87,8 @@ def normalise_layer(
         gdf = gdf[gdf["__broken"].isna() | (gdf["__broken"] == False)].drop(columns="__broken")  # noqa: E712
     gdf = gdf.reset_index(drop=True)
 
-    crs_text = layer_file.crs if layer_file.crs_from_file else (spec.crs or catalog.crs)
-    source_crs = parse_crs(crs_text or "EPSG:4326", label, findings)
+    crs_text = source_crs_text(spec, layer_file, catalog)
+    source_crs = parse_crs(crs_text, label, findings)
     if source_crs is None:
         return None
     datum = spec.datum or catalog.datum
