@@ -60,16 +60,22 @@ def dataset_path(args: argparse.Namespace) -> Path:
 
 
 def open_dataset(args: argparse.Namespace, *, require_ok: bool = False, **options: Any) -> Dataset:
-    """Load the selected dataset; with ``require_ok`` refuse one with errors."""
+    """Load the selected dataset; with ``require_ok`` refuse one with errors.
+
+    Without ``require_ok`` a dataset with errors is used as far as it loaded,
+    with one warning on stderr: answers from it leave out whatever the errors
+    dropped (a feature with no geometry, an assignment to an unknown unit), and
+    the user must know that before trusting them.
+    """
     ds = load_dataset(dataset_path(args), **options)
-    if ds.catalog is None or (require_ok and not ds.ok):
-        errors = [f for f in ds.findings if f.level == "error"]
-        first = "; ".join(f.message for f in errors[:3])
-        raise CommandError(
-            terminal_safe(
-                f"the dataset in {ds.path} has {len(errors)} error(s): {first} (run `respmap validate` for all)"
-            )
-        )
+    if ds.catalog is not None and ds.ok:
+        return ds
+    errors = [f for f in ds.findings if f.level == "error"]
+    first = "; ".join(f.message for f in errors[:3])
+    problem = f"the dataset in {ds.path} has {len(errors)} error(s): {first} (run `respmap validate` for all)"
+    if ds.catalog is None or require_ok:
+        raise CommandError(terminal_safe(problem))
+    print_text(f"respmap: warning: {problem}; answers leave out what the errors affect", file=sys.stderr)
     return ds
 
 

@@ -117,7 +117,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json:
         print_json(result.to_dict())
     else:
-        print_text(describe(result, ds.lang))
+        print_text(describe(result, ds.lang, has_frame=ds.frame is not None))
     return 0
 
 
@@ -131,13 +131,18 @@ def parse_coordinates(first: str, second: str | None) -> tuple[str, str]:
     return first.strip().rstrip(",，"), second.strip()
 
 
-def describe(result: LookupResult, lang: str) -> str:
-    """The answer as lines of text in ``lang`` (zh or en)."""
+def describe(result: LookupResult, lang: str, *, has_frame: bool = True) -> str:
+    """The answer as lines of text in ``lang`` (zh or en).
+
+    Outside every district (or anywhere, in a dataset without districts) the
+    nearest zone is named only when no zone covers the point: a street the point
+    is on is not also its "nearest zone, 0 m away".
+    """
     words = WORDS.get(lang, WORDS["zh"])
-    lines = [_point_line(result, words)]
+    lines = [_point_line(result, words, has_frame)]
     for match in result.matches:
         lines.append(_fallback_line(match, words) if match.fallback else _match_line(match, words))
-    if not result.inside_frame:
+    if not result.inside_frame and not result.matches:
         nearest = result.nearest
         if nearest is None:
             lines.append(words["no_zone"])
@@ -153,15 +158,16 @@ def describe(result: LookupResult, lang: str) -> str:
     return "\n".join(lines)
 
 
-def _point_line(result: LookupResult, words: dict[str, Any]) -> str:
+def _point_line(result: LookupResult, words: dict[str, Any], has_frame: bool) -> str:
     crs = CRS_LABELS.get(result.crs, result.crs)
     given = f"{words['point']} {_coordinate(result.lon)}, {_coordinate(result.lat)} ({crs})"
     if result.crs not in ("wgs84", "cgcs2000"):
         given += f" = WGS-84 {_coordinate(result.lon_wgs84)}, {_coordinate(result.lat_wgs84)}"
-    place = words["outside"]
+    line = f"{given} · {result.date.isoformat()}"
     if result.district is not None:
-        place = f"{result.district['name']} ({result.district['district_id']})"
-    return f"{given} · {result.date.isoformat()} · {place}"
+        return f"{line} · {result.district['name']} ({result.district['district_id']})"
+    # A dataset without districts has no "outside" to be in.
+    return f"{line} · {words['outside']}" if has_frame else line
 
 
 def _match_line(match: Match, words: dict[str, Any]) -> str:
