@@ -83,7 +83,7 @@ def scene_for(ds: Dataset, date: Any = None) -> Scene:
 
 
 def _build_scene(ds: Dataset, when: pd.Timestamp) -> Scene:
-    zones_gdf = ds.zones_on(when)
+    zones_gdf = _with_unheld_pieces(ds, when, ds.zones_on(when))
     zones = pd.DataFrame(zones_gdf.drop(columns=["geometry", "zone_metric", "feature_metric"])).reset_index(drop=True)
     zone_metric = np.asarray(zones_gdf["zone_metric"].values, dtype=object)
     feature_metric = np.asarray(zones_gdf["feature_metric"].values, dtype=object)
@@ -111,9 +111,11 @@ def _build_scene(ds: Dataset, when: pd.Timestamp) -> Scene:
     first = zones.drop_duplicates(["layer", "feature_id"])
     features = first[["layer", "feature_id", "name", "kind"]].reset_index(drop=True)
     feature_geoms = feature_metric[first.index.to_numpy()]
-    sizes = np.where(
-        features["kind"].to_numpy() == "line", shapely.length(feature_geoms), shapely.area(feature_geoms)
-    ) if len(features) else np.array([])
+    sizes = (
+        np.where(features["kind"].to_numpy() == "line", shapely.length(feature_geoms), shapely.area(feature_geoms))
+        if len(features)
+        else np.array([])
+    )
     features["size"] = sizes
 
     return Scene(
@@ -130,6 +132,62 @@ def _build_scene(ds: Dataset, when: pd.Timestamp) -> Scene:
         features=features,
         feature_geoms=feature_geoms,
     )
+
+
+def _with_unheld_pieces(ds: Dataset, when: pd.Timestamp, zones: gpd.GeoDataFrame) -> gpd.GeoDataFrame:
+    """The zones plus a "nobody holds" row (empty unit and role) for every piece no zone row draws.
+
+    ``zones_on`` has rows for assignments only: the tail of a street that no
+    stretch covers, and a place only a supervisor answers for (supervisors hold
+    no ground, so their rows are not drawn), would be missing from the page, and
+    a street would look shorter than it is. The unheld pieces come from
+    :func:`maps.pieces.duty_pieces`, the cut the interactive map draws too.
+    """
+    from maps.pieces import duty_pieces
+
+    if zones.empty:
+        return zones
+    pieces = duty_pieces(ds, when)
+    unheld = pieces[pieces["status"].to_numpy(dtype=object) == "unheld"]
+    if unheld.empty:
+        return zones
+    holding = zones["role"].isin(("lead", "shared", "")).to_numpy()
+    drawn = set(zip(zones["layer"].to_numpy()[holding], zones["feature_id"].to_numpy()[holding], strict=True))
+    first_row = zones.reset_index(drop=True).drop_duplicates(["layer", "feature_id"])
+    row_of = {
+        key: i
+        for i, key in zip(first_row.index, zip(first_row["layer"], first_row["feature_id"], strict=True), strict=True)
+    }
+    from_m = unheld["from_m"].to_numpy(dtype=float)
+    picked: list[int] = []
+    spans: list[tuple[float, float]] = []
+    for position, (layer_id, feature_id) in enumerate(zip(unheld["layer"], unheld["feature_id"], strict=True)):
+        stretch = bool(np.isfinite(from_m[position]))
+        # A whole feature already drawn (an orphan row, or a holder) needs nothing more.
+        if (stretch or (layer_id, feature_id) not in drawn) and (layer_id, feature_id) in row_of:
+            picked.append(position)
+            spans.append((from_m[position], float(unheld["to_m"].iat[position])))
+    if not picked:
+        return zones
+    base = zones.reset_index(drop=True)
+    extra = base.iloc[[row_of[(unheld["layer"].iat[p], unheld["feature_id"].iat[p])] for p in picked]].copy()
+    extra["unit_id"] = ""
+    extra["unit_name"] = ""
+    extra["role"] = ""
+    extra["valid_from"] = pd.NaT
+    extra["valid_until"] = pd.NaT
+    starts = np.array([a for a, _ in spans], dtype=float)
+    ends = np.array([b for _, b in spans], dtype=float)
+    extra["from_m"] = starts
+    extra["to_m"] = ends
+    stretched = np.isfinite(starts)
+    if stretched.any():
+        lengths = np.where(stretched, ends - starts, extra["length_m"].to_numpy(dtype=float))
+        extra["length_m"] = lengths
+        extra["area_m2"] = np.where(
+            stretched, lengths * extra["width_m"].to_numpy(dtype=float), extra["area_m2"].to_numpy(dtype=float)
+        )
+    return pd.concat([base, extra], ignore_index=True)
 
 
 def _draw_geometries(zones: pd.DataFrame, zone_metric: np.ndarray, feature_metric: np.ndarray) -> np.ndarray:
