@@ -35,6 +35,7 @@ Either way the PDF needs no font on the reader's machine.
 from __future__ import annotations
 
 import functools
+import re
 import warnings
 from typing import Any
 
@@ -69,6 +70,10 @@ INSTALL_HINT = (
 
 class MissingCJKFontWarning(UserWarning):
     """No CJK font was found: Chinese text in static maps would print as boxes."""
+
+
+class MissingGlyphWarning(UserWarning):
+    """Some characters of the data (emoji, rare scripts) are in no installed font: they print as boxes."""
 
 
 _warned = False
@@ -128,7 +133,10 @@ def font_rc() -> dict[str, Any]:
     families = [family, "DejaVu Sans"] if family else ["DejaVu Sans"]
     fonttype = pdf_fonttype(family)
     return {
-        "font.family": "sans-serif",
+        # The families themselves, not the generic "sans-serif" (which resolves to its first
+        # installed entry alone): matplotlib falls back glyph by glyph only along this list, so
+        # DejaVu Sans draws the Arabic, Hebrew or Cyrillic in a name that the CJK font lacks.
+        "font.family": families,
         "font.sans-serif": families,
         # Embedded either way; see the module docstring for why CFF fonts get Type 3.
         "pdf.fonttype": fonttype,
@@ -186,6 +194,7 @@ def has_cjk_font() -> bool:
 
 
 GLYPH_MISSING_PATTERN = r"Glyph \d+ .*missing from font"
+GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 
 
 def silence_glyph_warnings_if_no_font() -> None:
@@ -197,3 +206,28 @@ def silence_glyph_warnings_if_no_font() -> None:
     """
     if not has_cjk_font():
         warnings.filterwarnings("ignore", message=GLYPH_MISSING_PATTERN, category=UserWarning)
+
+
+def summarise_glyph_warnings(caught: list[warnings.WarningMessage]) -> None:
+    """Re-issue warnings recorded while drawing, matplotlib's per-glyph ones as a single warning.
+
+    Matplotlib warns once per missing character and drawing pass, each with the
+    source line that raised it; a name with emoji gives dozens of lines that
+    look like a crash. One :class:`MissingGlyphWarning` names the characters
+    instead; every other warning is passed on as it was.
+    """
+    missing: dict[int, None] = {}
+    for item in caught:
+        found = GLYPH_MISSING.match(str(item.message)) if issubclass(item.category, UserWarning) else None
+        if found:
+            missing[int(found.group(1))] = None
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
+    if missing:
+        shown = ", ".join(f"{chr(code)} (U+{code:04X})" for code in list(missing)[:12])
+        more = f" and {len(missing) - 12} more" if len(missing) > 12 else ""
+        warnings.warn(
+            f"respmap: no installed font has these characters, they print as empty boxes: {shown}{more}",
+            MissingGlyphWarning,
+            stacklevel=3,
+        )

@@ -44,7 +44,7 @@ from maps.cartography import (
     style_map_axes,
 )
 from maps.drawing import draw_category, draw_polygons, legend_handle
-from maps.fonts import font_rc, silence_glyph_warnings_if_no_font
+from maps.fonts import font_rc, silence_glyph_warnings_if_no_font, summarise_glyph_warnings
 from maps.labels import LabelCandidate, LabelPlacer, longest_part
 from maps.print_style import (
     CONTEXT_EDGE,
@@ -153,9 +153,11 @@ def report_style(*, vector: bool = False) -> Iterator[None]:
     settings = font_rc()
     if vector:
         settings["text.hinting"] = "no_hinting"
-    with _RENDER_LOCK, matplotlib.rc_context(settings), warnings.catch_warnings():
-        silence_glyph_warnings_if_no_font()
-        yield
+    with _RENDER_LOCK, matplotlib.rc_context(settings):
+        with warnings.catch_warnings(record=True) as caught:
+            silence_glyph_warnings_if_no_font()
+            yield
+        summarise_glyph_warnings(caught)
 
 
 def as_plain_text(fig: Any) -> None:
@@ -206,8 +208,9 @@ def resolve_view(scene: Scene, *, unit: str | None = None, district: str | None 
             raise MapRequestError(f"district {district[:60]!r} is not in the frame layer{hint}")
         position = ids.index(district)
         bounds = _bounds(scene.district_geoms[[position]]) or scene.bounds
-        return View("district", district, str(scene.district_names[position]), scene.district_positions(district),
-                    bounds)
+        return View(
+            "district", district, str(scene.district_names[position]), scene.district_positions(district), bounds
+        )
     return View("city", "", scene.ds.name, np.arange(len(scene.zones)), scene.bounds)
 
 
@@ -302,11 +305,16 @@ def _one_per_ground(zones: pd.DataFrame, positions: np.ndarray, focus_unit: str)
     rank = np.where(picked["role"].to_numpy(dtype=object) == "lead", 1, 2)
     if focus_unit:
         rank = np.where(picked["unit_id"].to_numpy(dtype=object) == focus_unit, 0, rank)
-    frame = pd.DataFrame({
-        "position": positions, "rank": rank, "layer": picked["layer"].to_numpy(),
-        "feature_id": picked["feature_id"].to_numpy(), "from_m": picked["from_m"].fillna(-1.0).to_numpy(),
-        "to_m": picked["to_m"].fillna(-1.0).to_numpy(),
-    })
+    frame = pd.DataFrame(
+        {
+            "position": positions,
+            "rank": rank,
+            "layer": picked["layer"].to_numpy(),
+            "feature_id": picked["feature_id"].to_numpy(),
+            "from_m": picked["from_m"].fillna(-1.0).to_numpy(),
+            "to_m": picked["to_m"].fillna(-1.0).to_numpy(),
+        }
+    )
     frame = frame.sort_values(["rank", "position"], kind="stable")
     first = frame.drop_duplicates(["layer", "feature_id", "from_m", "to_m"], keep="first")
     return np.sort(first["position"].to_numpy(dtype=int))
@@ -353,8 +361,13 @@ def draw_zones(ax: Any, scene: Scene, categories: Categories, *, scale: float = 
             picked = geoms[chosen & (kinds == kind)]
             if len(picked):
                 order = np.argsort(-shapely.area(picked), kind="stable") if kind == "polygon" else None
-                draw_category(ax, picked if order is None else picked[order], style,
-                              zorder=z + (len(categories.styles) - rank) * 0.01, scale=scale)
+                draw_category(
+                    ax,
+                    picked if order is None else picked[order],
+                    style,
+                    zorder=z + (len(categories.styles) - rank) * 0.01,
+                    scale=scale,
+                )
 
 
 def draw_context(ax: Any, scene: Scene, positions: np.ndarray, *, scale: float = 1.0) -> None:
@@ -368,8 +381,15 @@ def draw_context(ax: Any, scene: Scene, positions: np.ndarray, *, scale: float =
     draw_category(ax, geoms, style, zorder=1.5, scale=scale * 0.8)
 
 
-def draw_districts(ax: Any, scene: Scene, extent: Extent, *, focus: str = "", simplify_m: float = 0.0,
-                   fallback: np.ndarray | None = None) -> None:
+def draw_districts(
+    ax: Any,
+    scene: Scene,
+    extent: Extent,
+    *,
+    focus: str = "",
+    simplify_m: float = 0.0,
+    fallback: np.ndarray | None = None,
+) -> None:
     positions = scene.districts_in(extent)
     if not len(positions):
         return
@@ -381,8 +401,15 @@ def draw_districts(ax: Any, scene: Scene, extent: Extent, *, focus: str = "", si
         chosen = geoms[ids == focus]
         draw_polygons(ax, chosen, facecolor="none", edgecolor="black", linewidth=2.0, zorder=7.1)
     if fallback is not None and len(fallback):
-        draw_polygons(ax, scene.district_geoms[fallback], facecolor="none", edgecolor="black", linewidth=1.6,
-                      hatch="..", zorder=1.0)
+        draw_polygons(
+            ax,
+            scene.district_geoms[fallback],
+            facecolor="none",
+            edgecolor="black",
+            linewidth=1.6,
+            hatch="..",
+            zorder=1.0,
+        )
 
 
 # A page holds a few hundred names at most; trying more only costs time (a city of 20,000 lanes).
@@ -400,15 +427,23 @@ def label_candidates(scene: Scene, view: View, extent: Extent, *, subject_only: 
         point = shapely.point_on_surface(shapely.intersection(scene.district_geoms[position], box))
         if point.is_empty:
             continue
-        candidates.append(LabelCandidate(
-            str(scene.district_names[position]), priority=0.0, x=point.x, y=point.y, fontsize=10.5,
-            weight="bold", color="#6a6a6a",
-        ))
+        candidates.append(
+            LabelCandidate(
+                str(scene.district_names[position]),
+                priority=0.0,
+                x=point.x,
+                y=point.y,
+                fontsize=10.5,
+                weight="bold",
+                color="#6a6a6a",
+            )
+        )
     features = scene.features
     if not len(features):
         return candidates
-    subject = set(zip(scene.zones["layer"].to_numpy()[view.focus], scene.zones["feature_id"].to_numpy()[view.focus],
-                      strict=True))
+    subject = set(
+        zip(scene.zones["layer"].to_numpy()[view.focus], scene.zones["feature_id"].to_numpy()[view.focus], strict=True)
+    )
     in_view = shapely.intersects(scene.feature_geoms, box)
     sizes = features["size"].to_numpy(dtype=float)
     order = np.argsort(-np.nan_to_num(sizes), kind="stable")
@@ -431,14 +466,20 @@ def label_candidates(scene: Scene, view: View, extent: Extent, *, subject_only: 
         color = TEXT_COLOR if mine else "#555555"
         if kinds[position] == "line":
             clipped = shapely.intersection(geom, box)
-            candidates.append(LabelCandidate(str(names[position]), priority=priority, line=longest_part(clipped),
-                                             fontsize=fontsize, color=color))
+            candidates.append(
+                LabelCandidate(
+                    str(names[position]), priority=priority, line=longest_part(clipped), fontsize=fontsize, color=color
+                )
+            )
         else:
             point = shapely.point_on_surface(shapely.intersection(geom, box))
             if point.is_empty:
                 continue
-            candidates.append(LabelCandidate(str(names[position]), priority=priority, x=point.x, y=point.y,
-                                             fontsize=fontsize, color=color))
+            candidates.append(
+                LabelCandidate(
+                    str(names[position]), priority=priority, x=point.x, y=point.y, fontsize=fontsize, color=color
+                )
+            )
     if len(candidates) > MAX_LABEL_CANDIDATES:
         candidates = sorted(candidates, key=lambda c: c.priority)[:MAX_LABEL_CANDIDATES]
     return candidates
@@ -463,12 +504,14 @@ def plan_map(scene: Scene, view: View, options: MapOptions, extent: Extent) -> P
     visible = scene.zones_in(extent)
     if view.kind == "unit" and color_by == "unit":
         # Around a unit's zones, who else holds the ground next to them.
-        categories = categorize(scene, np.union1d(visible, view.focus), "unit", hatch=options.hatch,
-                                focus_unit=view.key)
+        categories = categorize(
+            scene, np.union1d(visible, view.focus), "unit", hatch=options.hatch, focus_unit=view.key
+        )
         subject = np.union1d(visible, view.focus)
     else:
-        categories = categorize(scene, view.focus, color_by, hatch=options.hatch,
-                                focus_unit=view.key if view.kind == "unit" else "")
+        categories = categorize(
+            scene, view.focus, color_by, hatch=options.hatch, focus_unit=view.key if view.kind == "unit" else ""
+        )
         subject = view.focus
     context = np.setdiff1d(visible, subject) if view.kind != "city" else np.array([], dtype=int)
     handles = [legend_handle(style, categories.kinds.get(style.key, "polygon")) for style in categories.styles]
@@ -492,8 +535,15 @@ def map_extent(view: View, rect: tuple[float, float, float, float], fig_size_in:
 
 
 def draw_map(
-    fig: Any, rect: tuple[float, float, float, float], scene: Scene, view: View, options: MapOptions,
-    *, plan: Plan | None = None, simplify_context: bool = False, furniture: bool = True,
+    fig: Any,
+    rect: tuple[float, float, float, float],
+    scene: Scene,
+    view: View,
+    options: MapOptions,
+    *,
+    plan: Plan | None = None,
+    simplify_context: bool = False,
+    furniture: bool = True,
     reuse: DrawnMap | None = None,
 ) -> DrawnMap:
     """Draw the map of ``view`` into a new axes at ``rect`` (figure fractions); legend handles returned.
@@ -518,8 +568,14 @@ def draw_map(
     scale = 1.0 if view.kind == "city" else 1.3
     box_w = rect[2] * fig.get_figwidth()
     pixel_m = (extent[2] - extent[0]) / (box_w * fig.dpi)
-    draw_districts(ax, scene, extent, focus=view.key if view.kind == "district" else "",
-                   simplify_m=pixel_m if simplify_context else 0.0, fallback=view.fallback_districts)
+    draw_districts(
+        ax,
+        scene,
+        extent,
+        focus=view.key if view.kind == "district" else "",
+        simplify_m=pixel_m if simplify_context else 0.0,
+        fallback=view.fallback_districts,
+    )
     draw_context(ax, scene, plan.context, scale=scale)
     draw_zones(ax, scene, plan.categories, scale=scale)
 
@@ -527,13 +583,26 @@ def draw_map(
     inset = None
     north_corner = "upper right"
     if want_inset and len(scene.district_geoms):
-        corner = emptiest_corner(scene.draw_geoms[view.focus], extent, 0.28, 0.22,
-                                 ("upper left", "upper right", "lower right"),
-                                 others=scene.draw_geoms[plan.categories.positions])
+        corner = emptiest_corner(
+            scene.draw_geoms[view.focus],
+            extent,
+            0.28,
+            0.22,
+            ("upper left", "upper right", "lower right"),
+            others=scene.draw_geoms[plan.categories.positions],
+        )
         north_corner = "upper left" if corner == "upper right" else "upper right"
         city_w = scene.bounds[2] - scene.bounds[0]
-        inset = add_inset(fig, ax, scene.simplified_districts(city_w / 400), scene.bounds, extent, scene.lang,
-                          corner=corner, inset=reuse.inset if reuse is not None else None)
+        inset = add_inset(
+            fig,
+            ax,
+            scene.simplified_districts(city_w / 400),
+            scene.bounds,
+            extent,
+            scene.lang,
+            corner=corner,
+            inset=reuse.inset if reuse is not None else None,
+        )
         inset.set_visible(True)
     arrow_box = None
     if furniture:
@@ -549,8 +618,15 @@ def draw_map(
         if inset is not None:
             placer.block(inset.get_window_extent(placer.renderer).expanded(1.05, 1.1))
         placer.place_all(label_candidates(scene, view, extent, subject_only=view.kind == "unit"))
-    return DrawnMap(ax, extent, plan.categories, placer, plan.handles, plan.labels,
-                    inset if inset is not None else (reuse.inset if reuse is not None else None))
+    return DrawnMap(
+        ax,
+        extent,
+        plan.categories,
+        placer,
+        plan.handles,
+        plan.labels,
+        inset if inset is not None else (reuse.inset if reuse is not None else None),
+    )
 
 
 # -- a whole page -------------------------------------------------------------------
@@ -567,8 +643,9 @@ def source_line(scene: Scene) -> str:
     crs = scene.ds.metric_crs
     epsg = crs.to_epsg()
     crs_name = f"{crs.name} (EPSG:{epsg})" if epsg else crs.name
-    return words(scene.lang)["source"].format(dataset=scene.ds.name, path=scene.ds.path.name, version=__version__,
-                                             crs=crs_name)
+    return words(scene.lang)["source"].format(
+        dataset=scene.ds.name, path=scene.ds.path.name, version=__version__, crs=crs_name
+    )
 
 
 def view_title(scene: Scene, view: View) -> str:
@@ -585,8 +662,16 @@ def compose_page(fig: Any, scene: Scene, view: View, options: MapOptions) -> Dra
     width_in, height_in = fig.get_size_inches()
     mm_x, mm_y = 1 / (width_in * MM_PER_INCH), 1 / (height_in * MM_PER_INCH)
     landscape = width_in > height_in
-    fig.text(0.5, 1 - 11 * mm_y, options.title or view_title(scene, view), ha="center", va="center", fontsize=16,
-             fontweight="bold", color=TEXT_COLOR)
+    fig.text(
+        0.5,
+        1 - 11 * mm_y,
+        options.title or view_title(scene, view),
+        ha="center",
+        va="center",
+        fontsize=16,
+        fontweight="bold",
+        color=TEXT_COLOR,
+    )
     fig.text(0.5, 1 - 18 * mm_y, subtitle(scene), ha="center", va="center", fontsize=8.5, color="#444444")
 
     ncols = 5 if landscape else 3
@@ -612,17 +697,32 @@ def compose_page(fig: Any, scene: Scene, view: View, options: MapOptions) -> Dra
 
     legend_top = drawn.ax.get_position().y0 - 2 * mm_y
     fig.legend(
-        drawn.handles, drawn.labels, loc="upper left", bbox_to_anchor=(left, legend_top), ncols=ncols,
-        frameon=False, fontsize=8, title=drawn.categories.title, title_fontsize=8.5, alignment="left",
-        handlelength=2.4, handleheight=1.2, columnspacing=1.6,
+        drawn.handles,
+        drawn.labels,
+        loc="upper left",
+        bbox_to_anchor=(left, legend_top),
+        ncols=ncols,
+        frameon=False,
+        fontsize=8,
+        title=drawn.categories.title,
+        title_fontsize=8.5,
+        alignment="left",
+        handlelength=2.4,
+        handleheight=1.2,
+        columnspacing=1.6,
     )
     fig.text(left, 5 * mm_y, source_line(scene), ha="left", va="center", fontsize=5.5, color="#555555")
     return drawn
 
 
 def render_map(
-    ds: Dataset, path: str | Path, *, unit: str | None = None, district: str | None = None,
-    options: MapOptions | None = None, file_format: str | None = None,
+    ds: Dataset,
+    path: str | Path,
+    *,
+    unit: str | None = None,
+    district: str | None = None,
+    options: MapOptions | None = None,
+    file_format: str | None = None,
 ) -> RenderResult:
     """Draw the city (or a unit, or a district) on a page and save it; format from the extension.
 
@@ -640,8 +740,9 @@ def render_map(
         fig = new_figure(width_in, height_in, options.dpi)
         drawn = compose_page(fig, scene, view, options)
         as_plain_text(fig)
-        fig.savefig(path, format=fmt, dpi=options.dpi, facecolor="white",
-                    metadata=_metadata(fmt, view_title(scene, view)))
+        fig.savefig(
+            path, format=fmt, dpi=options.dpi, facecolor="white", metadata=_metadata(fmt, view_title(scene, view))
+        )
     placed = tuple(p.text for p in drawn.placer.placed) if drawn.placer else ()
     skipped = tuple(drawn.placer.skipped) if drawn.placer else ()
     width_px, height_px = fig.canvas.get_width_height()  # what Agg writes: the page size truncated to pixels

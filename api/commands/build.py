@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 
 from api.commands.common import CommandError, UsageError, open_dataset
-from api.commands.render import parse_date_option, report_missing_font
+from api.commands.render import glyph_warnings_on_stderr, parse_date_option, report_missing_font
 
 ORDER = 80
 
@@ -23,7 +23,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     from maps.static import MAX_DPI, MIN_DPI, PAPER_MM
 
     parser = subparsers.add_parser(
-        "build", parents=[common], help="build the report kit (maps, atlas, tables, layers, index.html)",
+        "build",
+        parents=[common],
+        help="build the report kit (maps, atlas, tables, layers, index.html)",
         description="Everything a report needs in one folder, with an index.html linking it all.",
     )
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="the kit's folder")
@@ -31,8 +33,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--paper", type=str.upper, choices=tuple(PAPER_MM), default="A4", help="paper size (A4)")
     parser.add_argument("--dpi", type=int, default=200, help=f"PNG resolution, {MIN_DPI}-{MAX_DPI} (200)")
     parser.add_argument("--hatch", action="store_true", help="hatching and dash patterns per category (grey print)")
-    parser.add_argument("--no-unit-maps", dest="unit_maps", action="store_false",
-                        help="leave out the PNG per unit and per district (the atlases still have them)")
+    parser.add_argument(
+        "--no-unit-maps",
+        dest="unit_maps",
+        action="store_false",
+        help="leave out the PNG per unit and per district (the atlases still have them)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -48,7 +54,8 @@ def run(args: argparse.Namespace) -> int:
     ds = open_dataset(args)
     report_missing_font()
     try:
-        result = build_report(ds, args.output, date=date, options=options, unit_maps=args.unit_maps)
+        with glyph_warnings_on_stderr():
+            result = build_report(ds, args.output, date=date, options=options, unit_maps=args.unit_maps)
     except ReportFolderError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:

@@ -13,12 +13,15 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from api.commands.common import CommandError, UsageError, open_dataset, write_atomically
+from api.commands.common import CommandError, UsageError, open_dataset, print_text, write_atomically
 
 ORDER = 70
 
@@ -27,26 +30,40 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     from maps.static import COLOR_BY, MAX_DPI, MIN_DPI, ORIENTATIONS, PAPER_MM
 
     parser = subparsers.add_parser(
-        "render", parents=[common], help="draw a print-ready map (PNG/SVG/PDF) or the atlas",
+        "render",
+        parents=[common],
+        help="draw a print-ready map (PNG/SVG/PDF) or the atlas",
         description=(
             "Draw a static map of the city, one unit or one district on an A4 or A3 page, with title, legend, "
             "scale bar, north arrow and source line, in colours that survive grey printing; or, with --atlas, "
             "a PDF with a cover map, contents and a page per unit (or district)."
         ),
     )
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
-                        help="the file to write: .png, .svg or .pdf (the atlas: .pdf)")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="the file to write: .png, .svg or .pdf (the atlas: .pdf)",
+    )
     focus = parser.add_mutually_exclusive_group()
     focus.add_argument("--unit", metavar="ID", help="map one unit's zones")
     focus.add_argument("--district", metavar="ID", help="map one campaign district")
     parser.add_argument("--atlas", action="store_true", help="write the atlas: cover, contents, a page per unit")
     parser.add_argument("--by", choices=("unit", "district"), help="atlas pages per unit (default) or per district")
     parser.add_argument("--paper", type=str.upper, choices=tuple(PAPER_MM), default="A4", help="paper size (A4)")
-    parser.add_argument("--orientation", choices=ORIENTATIONS, default="auto",
-                        help="page orientation (auto: turned to the map's shape)")
+    parser.add_argument(
+        "--orientation", choices=ORIENTATIONS, default="auto", help="page orientation (auto: turned to the map's shape)"
+    )
     parser.add_argument("--dpi", type=int, default=200, help=f"resolution of PNG output, {MIN_DPI}-{MAX_DPI} (200)")
-    parser.add_argument("--color-by", "--colour-by", dest="color_by", choices=COLOR_BY,
-                        help="colour zones by unit, layer or standard grade (default: layer for the city, else unit)")
+    parser.add_argument(
+        "--color-by",
+        "--colour-by",
+        dest="color_by",
+        choices=COLOR_BY,
+        help="colour zones by unit, layer or standard grade (default: layer for the city, else unit)",
+    )
     parser.add_argument("--hatch", action="store_true", help="hatching and dash patterns per category (grey print)")
     parser.add_argument("--no-labels", dest="labels", action="store_false", help="leave out feature names")
     inset = parser.add_mutually_exclusive_group()
@@ -76,16 +93,48 @@ def report_missing_font() -> None:
 
     if fonts.find_cjk_font() is None:
         fonts.mark_warned()
-        print(f"respmap: warning: no Chinese (CJK) font found, Chinese text would print as boxes; {fonts.INSTALL_HINT}",
-              file=sys.stderr)
+        print(
+            f"respmap: warning: no Chinese (CJK) font found, Chinese text would print as boxes; {fonts.INSTALL_HINT}",
+            file=sys.stderr,
+        )
+
+
+@contextmanager
+def glyph_warnings_on_stderr() -> Iterator[None]:
+    """Say which characters no font has as one plain line per message, not as a Python warning.
+
+    The warning machinery would print a source line of contextlib under it, which
+    reads like a crash; every other warning passes through unchanged.
+    """
+    from maps import fonts
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", fonts.MissingGlyphWarning)
+        yield
+    shown: set[str] = set()
+    for item in caught:
+        if issubclass(item.category, fonts.MissingGlyphWarning):
+            text = str(item.message).removeprefix("respmap: ")
+            if text not in shown:
+                shown.add(text)
+                print_text(f"respmap: warning: {text}", file=sys.stderr)
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
 
 
 def map_options(args: argparse.Namespace, date: pd.Timestamp | None) -> Any:
     from maps.static import MapOptions, MapRequestError
 
     options = MapOptions(
-        paper=args.paper, orientation=args.orientation, dpi=args.dpi, color_by=args.color_by, hatch=args.hatch,
-        labels=args.labels, inset=args.inset, date=date, title=args.title,
+        paper=args.paper,
+        orientation=args.orientation,
+        dpi=args.dpi,
+        color_by=args.color_by,
+        hatch=args.hatch,
+        labels=args.labels,
+        inset=args.inset,
+        date=date,
+        title=args.title,
     )
     try:
         return options.checked()
@@ -94,7 +143,7 @@ def map_options(args: argparse.Namespace, date: pd.Timestamp | None) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
-    from maps.static import FORMATS, MapRequestError
+    from maps.static import FORMATS
 
     output: Path = args.output
     suffix = output.suffix.lower()
@@ -113,26 +162,38 @@ def run(args: argparse.Namespace) -> int:
     options = map_options(args, date)
     ds = open_dataset(args)
     report_missing_font()
+    with glyph_warnings_on_stderr():
+        return _render(args, ds, output, suffix, options)
+
+
+def _render(args: argparse.Namespace, ds: Any, output: Path, suffix: str, options: Any) -> int:
+    from maps.static import FORMATS, MapRequestError
+
     try:
         if args.atlas:
             result = _atlas(ds, output, args.by or "unit", options)
             contents = f" and {result.toc_pages} more of contents" if result.toc_pages else ""
-            print(f"atlas written: {output} ({result.pages} pages: a cover with the map and contents{contents}, "
-                  f"{result.entries} {args.by or 'unit'}s)")
+            print(
+                f"atlas written: {output} ({result.pages} pages: a cover with the map and contents{contents}, "
+                f"{result.entries} {args.by or 'unit'}s)"
+            )
         else:
             from maps.static import render_map
 
             box: dict[str, Any] = {}
 
             def write(tmp: Path) -> None:
-                box["result"] = render_map(ds, tmp, unit=args.unit, district=args.district, options=options,
-                                           file_format=FORMATS[suffix])
+                box["result"] = render_map(
+                    ds, tmp, unit=args.unit, district=args.district, options=options, file_format=FORMATS[suffix]
+                )
 
             write_atomically(output, write)
             result = box["result"]
             size = f"{result.width_px}x{result.height_px} px, " if suffix == ".png" else ""
-            print(f"map written: {output} ({size}{len(result.labels_placed)} labels placed, "
-                  f"{len(result.labels_skipped)} left out where they would collide)")
+            print(
+                f"map written: {output} ({size}{len(result.labels_placed)} labels placed, "
+                f"{len(result.labels_skipped)} left out where they would collide)"
+            )
     except MapRequestError as exc:
         raise UsageError(str(exc)) from None
     except OSError as exc:
@@ -145,6 +206,7 @@ def _atlas(ds: Any, output: Path, by: str, options: Any) -> Any:
 
     box: dict[str, Any] = {}
     with ProgressBar("atlas") as tick:
+
         def write(tmp: Path) -> None:
             box["result"] = render_atlas(ds, tmp, by=by, options=options, progress=tick)
 
