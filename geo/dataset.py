@@ -26,7 +26,7 @@ from pyproj import CRS
 
 from geo.catalog import Catalog, LayerSpec, read_catalog
 from geo.findings import Finding, Findings
-from geo.layer_checks import WGS84, normalise_layer, parse_crs, source_crs_text
+from geo.layer_checks import WGS84, normalise_layer, parse_crs, property_hint, source_crs_text
 from geo.layer_files import read_layer_file
 from geo.table_checks import check_standards, check_units, units_from_values
 from geo.tables import read_table
@@ -407,7 +407,8 @@ def _frame(
         if field not in layer.columns:
             findings.error(
                 "field_missing",
-                f"{spec.file}: fallback_unit_field {field!r} is not a property of the districts",
+                f"{spec.file}: fallback_unit_field {field!r} is not a property of the districts"
+                f"{property_hint(field, layer.columns)}",
                 file=spec.file,
                 field=field,
             )

@@ -10,6 +10,9 @@ costs the others.
 
 from __future__ import annotations
 
+import difflib
+from collections.abc import Iterable
+
 import geopandas as gpd
 import numpy as np
 import pandas as pd
@@ -43,6 +46,27 @@ WGS84 = CRS.from_epsg(4326)
 # coordinates land this close to it, is taken for a lat/lon swap.
 SWAP_OUTLIER_DEG = 2.0
 SWAP_MATCH_DEG = 1.0
+
+
+# Columns respmap adds beside a file's own properties; never offered as a property name.
+ADDED_COLUMNS = frozenset({"geometry", "feature_id", "name", "width_m", "standard_value", "unit_value"})
+
+
+def property_hint(wanted: str, columns: Iterable[object]) -> str:
+    """A hint for a property the file lacks: " (did you mean 'Responsible'?)", else the ones it has.
+
+    Writing a catalog for a foreign file is mostly guessing its property names:
+    say which name was probably meant, else which there are.
+    """
+    properties = [str(c) for c in columns if str(c) not in ADDED_COLUMNS and not str(c).startswith("__")]
+    by_folded = {p.casefold(): p for p in properties}
+    close = difflib.get_close_matches(wanted.casefold(), list(by_folded), n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {by_folded[close[0]]!r}?)"
+    if not properties:
+        return " (the features have no properties)"
+    more = f" and {len(properties) - 12} more" if len(properties) > 12 else ""
+    return f" (the properties are: {', '.join(properties[:12])}{more})"
 
 
 def parse_crs(text: str, label: str, findings: Findings, field: str = "crs") -> CRS | None:
@@ -144,14 +168,16 @@ def normalise_layer(
     if spec.unit_field and spec.unit_field not in gdf.columns and len(gdf):
         findings.error(
             "field_missing",
-            f"{label}: unit_field {spec.unit_field!r} is not a property of any feature",
+            f"{label}: unit_field {spec.unit_field!r} is not a property of any feature"
+            f"{property_hint(spec.unit_field, gdf.columns)}",
             file=label,
             field=spec.unit_field,
         )
     if spec.standard_field and spec.standard_field not in gdf.columns and len(gdf):
         findings.error(
             "field_missing",
-            f"{label}: standard_field {spec.standard_field!r} is not a property of any feature",
+            f"{label}: standard_field {spec.standard_field!r} is not a property of any feature"
+            f"{property_hint(spec.standard_field, gdf.columns)}",
             file=label,
             field=spec.standard_field,
         )
@@ -170,7 +196,8 @@ def _feature_ids(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: F
         if len(gdf):
             findings.error(
                 "field_missing",
-                f"{label}: id_field {spec.id_field!r} is not a property of the features; "
+                f"{label}: id_field {spec.id_field!r} is not a property of the features"
+                f"{property_hint(spec.id_field, gdf.columns)}; "
                 f"ids {spec.id}-1 ... were made up from their order, so assignments cannot name them",
                 file=label,
                 field=spec.id_field,
@@ -208,7 +235,8 @@ def _names(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: Finding
         if len(gdf):
             findings.warning(
                 "field_missing",
-                f"{label}: name_field {spec.name_field!r} is not a property; features are named by id",
+                f"{label}: name_field {spec.name_field!r} is not a property"
+                f"{property_hint(spec.name_field, gdf.columns)}; features are named by id",
                 file=label,
                 field=spec.name_field,
             )
@@ -437,7 +465,8 @@ def _widths(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: Findin
     if spec.width_field not in gdf.columns:
         findings.warning(
             "field_missing",
-            f"{label}: width_field {spec.width_field!r} is not a property; using default_width_m = {spec.default_width_m}",
+            f"{label}: width_field {spec.width_field!r} is not a property"
+            f"{property_hint(spec.width_field, gdf.columns)}; using default_width_m = {spec.default_width_m}",
             file=label,
             field=spec.width_field,
         )
