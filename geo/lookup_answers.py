@@ -128,8 +128,8 @@ class AnswerIndex:
     # filled on demand -------------------------------------------------------------------
     categories: dict[str, tuple[np.ndarray, pd.CategoricalDtype]] = field(default_factory=dict)
     fixed_cache: dict[int, tuple[tuple[int, ...], int]] = field(default_factory=dict)
-    # Pre-encoded JSON of rows, districts and fixed cells, filled by geo.lookup as single lookups need them.
-    json_cache: dict[Any, Any] = field(default_factory=dict)
+    # What single lookups derive on demand (geo.lookup): encoded JSON pieces, nearest-zone candidates.
+    single_cache: dict[Any, Any] = field(default_factory=dict)
 
     @property
     def n_rows(self) -> int:

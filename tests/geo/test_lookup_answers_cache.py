@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import shapely
 from pyproj import Transformer
 
 from api.responses import dumps
@@ -203,3 +204,65 @@ def test_encoded_crs_names_are_bounded(mini_ds: Dataset) -> None:
             "point": {"lon": 1.5, "lat": 2.5, "crs": f"EPSG:{2000 + i}", "wgs84": {"lon": 3.5, "lat": 4.5}}
         }
     assert len(pieces.crs_keys) <= pieces.MAX_CRS
+
+
+# -- the nearest zone outside every district (candidates per block) -----------------------------
+
+
+def brute_force_nearest(ds: Dataset, lon: float, lat: float) -> tuple[str, float]:
+    """Every zone feature measured: (feature_id, distance to its edge), the first of equals."""
+    geometry = lookup_index(ds, DAY).geometry
+    feats = geometry.features
+    x, y = geometry.to_metric.transform(lon, lat)
+    best, best_distance = -1, math.inf
+    for f in range(feats.n_zone):
+        distance = max(float(shapely.distance(shapely.Point(x, y), feats.geometry[f])) - float(feats.radius_m[f]), 0.0)
+        if distance < best_distance:
+            best, best_distance = f, distance
+    return str(feats.feature_id[best]), best_distance
+
+
+@pytest.mark.parametrize(
+    "scale",
+    [
+        0.3,  # just outside the districts: several zones nearly as near
+        3.0,  # kilometres away: the block's candidates come from far off
+        40.0,  # hundreds of kilometres: still exact
+    ],
+)
+@pytest.mark.parametrize("folder", ["mini", "lookup"])  # two layouts: streets with caps, villages, a facility
+def test_nearest_zone_agrees_with_measuring_every_zone(folder: str, scale: float) -> None:
+    ds = load_dataset(Path(__file__).resolve().parents[1] / "data" / folder)
+    min_lon, min_lat, max_lon, max_lat = (float(v) for v in ds.frame.total_bounds)
+    width, height = (max_lon - min_lon) * scale, (max_lat - min_lat) * scale
+    rng = random.Random(int(scale * 10))
+    checked = 0
+    while checked < 150:
+        lon, lat = rng.uniform(min_lon - width, max_lon + width), rng.uniform(min_lat - height, max_lat + height)
+        result = lookup(ds, lon, lat, date=DAY)
+        if result.inside_frame:
+            continue
+        checked += 1
+        nearest = result.nearest
+        assert nearest is not None
+        assert (nearest.feature_id, nearest.distance_m) == brute_force_nearest(ds, lon, lat)
+
+
+def test_nearest_on_block_edges_and_corners(mini_ds: Dataset) -> None:
+    """Points exactly on the lines between blocks, where a point is in one block and next to another."""
+    geometry = lookup_index(mini_ds, DAY).geometry
+    to_lonlat = Transformer.from_crs(geometry.to_metric.target_crs, "EPSG:4326", always_xy=True)
+    block = 50.0
+    for x_m, y_m in [(599_950.0, 3_618_500.0), (599_950.0, 3_618_550.0), (600_000.0 - 3 * block, 3_619_100.0)]:
+        for dx, dy in [(0.0, 0.0), (1e-7, 0.0), (-1e-7, 0.0), (0.0, -1e-7)]:
+            lon, lat = to_lonlat.transform(x_m + dx, y_m + dy)
+            nearest = lookup(mini_ds, lon, lat, date=DAY).nearest
+            assert nearest is not None and (nearest.feature_id, nearest.distance_m) == brute_force_nearest(
+                mini_ds, lon, lat
+            )
+
+
+def test_a_point_beyond_the_metric_crs_has_no_nearest_zone_instead_of_an_error(mini_ds: Dataset) -> None:
+    """The other side of the globe: the projection gives no finite metres (it used to raise from GEOS)."""
+    answer = json.loads(assert_same_bytes(mini_ds, -170.0, 0.0))
+    assert answer["inside_frame"] is False and answer["matches"] == [] and answer["nearest"] is None
