@@ -594,7 +594,9 @@ class _DateCache:
                 self.by_key[k] = found
                 self.by_key.move_to_end(k)
             while len(self.by_key) > 2 * self.MAX_DATES:
-                self.by_key.popitem(last=False)
+                _, evicted = self.by_key.popitem(last=False)
+                if self.today is not None and self.today[1] is evicted:
+                    self.today = None  # not kept alive beside the cache: today is looked up again
         return found
 
 
