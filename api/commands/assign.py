@@ -12,8 +12,10 @@ file in the same folder, then renamed), and the input is never overwritten.
 Coordinates come from the first of lon/lng/longitude/long/x/经度 and
 lat/latitude/y/纬度 (any case), from ``--lon-col``/``--lat-col``, or from the point
 geometry of GeoJSON and GeoParquet; ``--crs`` says which datum they are in.
-GeoJSON output keeps an input geometry as it was; rows read from columns become
-points at their WGS-84 position (RFC 7946), or a null geometry when unusable.
+A GeoJSON (``crs`` member) or GeoParquet file that declares its CRS is read in
+it unless ``--crs`` says otherwise. GeoJSON output keeps an input geometry as it
+was when it is WGS-84; other rows become points at their WGS-84 position (RFC
+7946), or a null geometry when unusable.
 """
 
 from __future__ import annotations
@@ -61,7 +63,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument("--lon-col", metavar="NAME", help="column holding longitude (x); default: found by name")
     parser.add_argument("--lat-col", metavar="NAME", help="column holding latitude (y); default: found by name")
     parser.add_argument(
-        "--crs", default="wgs84", help="datum of the coordinates: wgs84 (default), cgcs2000, gcj02, bd09 or EPSG:<code>"
+        "--crs",
+        help="datum of the coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:<code> "
+        "(default: the CRS a GeoJSON or GeoParquet file declares, else wgs84)",
     )
     parser.add_argument("--date", metavar="YYYY-MM-DD", help="the day the answers are for (default: today)")
     parser.add_argument("--chunk-rows", type=int, default=CHUNK_ROWS, help=argparse.SUPPRESS)
@@ -105,7 +109,7 @@ def run(args: argparse.Namespace) -> int:
     if args.chunk_rows < 1:
         raise UsageError("--chunk-rows must be at least 1")
     try:
-        crs = normalize_crs(args.crs)
+        crs = normalize_crs(args.crs or "wgs84")
     except UnknownCRSError as exc:
         raise UsageError(str(exc)) from None
     ds = open_dataset(args)
@@ -117,10 +121,14 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
 
     reader = _reader(source, in_format, args)
+    crs = _coordinates_crs(source, reader.declared_crs, args.crs, crs)
     counts = Counts()
 
     def write(temporary: Path) -> None:
         writer = _WRITERS[out_format](temporary)
+        if isinstance(writer, _GeoJsonWriter):
+            # Input geometry in another CRS is no RFC 7946 geometry: write the WGS-84 point instead.
+            writer.keep_input_geometry = crs in ("wgs84", "cgcs2000")
 
         def write_chunk(chunk: Chunk) -> None:
             table = ds.lookup_many(chunk.lon, chunk.lat, crs=crs, date=date)
@@ -147,6 +155,46 @@ def run(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 
 
+def _coordinates_crs(source: Path, declared: str | None, given: str | None, crs: str) -> str:
+    """The CRS the coordinates are read in: ``--crs``, else what the file declares, else WGS-84.
+
+    Says on stderr when the file's own CRS is used, or overruled by ``--crs``.
+    """
+    if declared is None:
+        return crs
+    if given is None:
+        print(f"{source.name} declares its CRS as {declared}: its coordinates are read in it", file=sys.stderr)
+        return declared
+    if crs != declared:
+        print(
+            f"respmap: warning: {source.name} declares its CRS as {declared}, but --crs {given} is used as asked",
+            file=sys.stderr,
+        )
+    return crs
+
+
+def declared_crs(crs: Any, source: Path) -> str | None:
+    """The EPSG name of the CRS a file declares; None for WGS-84 (and CRS84, RFC 7946's own) or none."""
+    if crs is None:
+        return None
+    from pyproj import CRS
+    from pyproj.exceptions import CRSError
+
+    try:
+        parsed = CRS.from_user_input(crs)
+    except (CRSError, TypeError, ValueError):
+        raise UsageError(f"{source.name} declares a CRS that is not known; give --crs") from None
+    if parsed.equals(CRS.from_epsg(4326), ignore_axis_order=True):
+        return None
+    epsg = parsed.to_epsg()
+    if epsg is None:
+        raise UsageError(f"{source.name} declares a CRS with no EPSG code ({parsed.name[:60]}); give --crs EPSG:<code>")
+    try:
+        return normalize_crs(f"EPSG:{epsg}")
+    except UnknownCRSError as exc:
+        raise UsageError(f"{source.name}: {exc}") from None
+
+
 def _format_of(path: Path, what: str) -> str:
     found = FORMATS.get(path.suffix.lower())
     if found is None:
@@ -160,6 +208,8 @@ class _Reader:
     total: int | None = None
     unit = "rows"
     columns: list[str]
+    # The CRS the file declares for its point geometry (GeoJSON crs member, GeoParquet metadata); None: WGS-84.
+    declared_crs: str | None = None
 
     def __init__(self, path: Path, args: argparse.Namespace) -> None:
         self.path = path
@@ -278,6 +328,9 @@ class _ParquetReader(_Reader):
                 self.geo = json.loads(metadata[b"geo"]).get("primary_column", "geometry")
         if self.geo is None:
             self.lon_col, self.lat_col = coordinate_columns(self.columns, args.lon_col, args.lat_col)
+        else:
+            column = json.loads(metadata[b"geo"]).get("columns", {}).get(self.geo, {})
+            self.declared_crs = declared_crs(column.get("crs"), path)  # absent: OGC:CRS84
 
     def chunks(self) -> Iterator[Chunk]:
         for batch in self.file.iter_batches(batch_size=self.chunk_rows):
@@ -310,6 +363,8 @@ class _GeoJsonReader(_Reader):
         if self.use_columns:
             columns = [c for c in self.data.columns if c != "geometry"]
             self.lon_col, self.lat_col = coordinate_columns(columns, args.lon_col, args.lat_col)
+        else:
+            self.declared_crs = declared_crs(self.data.crs, path)
 
     def chunks(self) -> Iterator[Chunk]:
         for start in range(0, max(len(self.data), 1), self.chunk_rows):
@@ -475,6 +530,7 @@ class _GeoJsonWriter:
         self.handle = path.open("w", encoding="utf-8")
         self.handle.write('{"type": "FeatureCollection", "features": [\n')
         self.first = True
+        self.keep_input_geometry = True  # False when the input's coordinates are not WGS-84
 
     def write(self, frame: pd.DataFrame, chunk: Chunk, points: tuple[np.ndarray, np.ndarray] | None) -> None:
         import shapely
@@ -482,7 +538,7 @@ class _GeoJsonWriter:
         records = frame.to_dict("records")
         for i, record in enumerate(records):
             geometry = None
-            if chunk.geometry is not None and chunk.geometry[i] is not None:
+            if self.keep_input_geometry and chunk.geometry is not None and chunk.geometry[i] is not None:
                 geometry = json.loads(shapely.to_geojson(chunk.geometry[i]))
             elif points is not None and math.isfinite(points[0][i]):
                 geometry = {"type": "Point", "coordinates": [float(points[0][i]), float(points[1][i])]}
