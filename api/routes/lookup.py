@@ -29,7 +29,7 @@ from starlette.responses import Response
 
 from api.assign_csv import assign_csv
 from api.dependencies import LOOKUP_QUERY_PARAMETERS, DatasetDep, DateDep, answer_date, lookup_query, parse_date
-from api.errors import InvalidBodyError, TooLargeError, error_responses
+from api.errors import BadParameterError, InvalidBodyError, TooLargeError, error_responses
 from api.responses import JSONAnswer, loads, plain_records
 from geo import Dataset
 from geo.lookup import lookup_json
@@ -193,7 +193,7 @@ class CsvAnswer(Response):
         "and lat/latitude/y/纬度, or named with `lon_col`/`lat_col`); get the same rows back, in the same order, "
         "with the best match's columns added, exactly as `respmap assign` writes them. Rows with unusable "
         "coordinates are kept with the reason in `error`. Headers `X-Respmap-Rows` and `X-Respmap-Errors` "
-        "count them."
+        "count them. `crs`, `date`, `lon_col` and `lat_col` may also be sent as form fields beside `file`."
     ),
     response_class=CsvAnswer,
     responses={
@@ -220,12 +220,20 @@ async def lookup_csv(
         Query(description="column holding latitude (y); default: found by name", max_length=200, examples=["纬度"]),
     ] = None,
     crs: Annotated[
-        str,
-        Query(description="datum of the coordinates: wgs84, cgcs2000, gcj02, bd09 or EPSG:<code>", max_length=64),
-    ] = "wgs84",
+        str | None,
+        Query(
+            description="datum of the coordinates: wgs84 (default), cgcs2000, gcj02, bd09 or EPSG:<code>",
+            max_length=64,
+        ),
+    ] = None,
     date: DateDep = None,
 ) -> CsvAnswer:
     upload = await file.read()
+    options = _csv_form_options(
+        await request.form(), {"crs": crs, "date": date, "lon_col": lon_col, "lat_col": lat_col}
+    )
+    crs, lon_col, lat_col = options["crs"] or "wgs84", options["lon_col"], options["lat_col"]
+    date = parse_date(options["date"], "date") if isinstance(options["date"], str) else options["date"]
     limit = request.app.state.settings.batch_limit
     result = await run_in_threadpool(
         assign_csv, ds, upload, lon_col=lon_col, lat_col=lat_col, crs=crs, date=date, row_limit=limit
@@ -241,6 +249,37 @@ async def lookup_csv(
 
 
 # -- batch parsing -----------------------------------------------------------------
+CSV_OPTIONS = ("crs", "date", "lon_col", "lat_col")
+
+
+def _csv_form_options(form: Any, query: dict[str, Any]) -> dict[str, Any]:
+    """The upload's options from the query or from form fields beside ``file``.
+
+    A multipart upload naturally carries its options as form fields; read only
+    from the query, ``crs=gcj02`` in the form was dropped and GCJ-02 points were
+    answered as WGS-84, about 500 m off. An option given both ways must agree,
+    and a form field that is no option is refused rather than ignored.
+    """
+    options = dict(query)
+    for key, value in form.multi_items():
+        if key == "file":
+            continue
+        if key not in CSV_OPTIONS:
+            raise BadParameterError(
+                key,
+                f"unknown form field {key[:40]!r}: send the CSV as `file` and options among {', '.join(CSV_OPTIONS)}",
+            )
+        if not isinstance(value, str):
+            raise BadParameterError(key, f"form field {key} must be text, not a file")
+        given = options[key]
+        if given is not None and str(given) != value.strip():
+            raise BadParameterError(
+                key, f"{key} is given twice, {str(given)[:40]!r} in the query and {value[:40]!r} in the form"
+            )
+        options[key] = value.strip() or None
+    return options
+
+
 def _answer_batch(
     ds: Dataset, body: bytes, crs: str | None, date: Any, limit: int, all_matches: bool
 ) -> dict[str, Any]:

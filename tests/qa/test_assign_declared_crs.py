@@ -63,6 +63,6 @@ def test_geojson_output_is_wgs84(tmp_path: Path, capsys: pytest.CaptureFixture[s
 
 def test_explicit_crs_wins_with_a_warning(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     # --crs wgs84 on LV95 numbers: the user asked for it; every row is out of range, and the clash is named
-    target, err = _assign(tmp_path, capsys, "--crs", "wgs84")
+    _, err = _assign(tmp_path, capsys, "--crs", "wgs84")
     assert "EPSG:2056" in err and "--crs" in err
     assert "2 with unusable coordinates" in err
