@@ -72,7 +72,7 @@ def list_districts(ds: DatasetDep, date: DateDep = None) -> JSONAnswer:
 
 
 @router.get(
-    "/districts/{district_id}",
+    "/districts/{district_id:path}",
     summary="One district: workload and the units holding ground in it",
     response_model=DistrictDetail,
     responses=error_responses(400, 404),

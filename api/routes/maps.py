@@ -112,7 +112,9 @@ async def city_map(
     return await _map_page(request, ds, colour_by=color_by, tiles=tiles, date=date, lang=lang)
 
 
-@router.get("/map/units/{unit_id}", response_class=HTMLResponse, responses=HTML_RESPONSES, summary="Map of one unit")
+@router.get(
+    "/map/units/{unit_id:path}", response_class=HTMLResponse, responses=HTML_RESPONSES, summary="Map of one unit"
+)
 async def unit_map(
     request: Request,
     ds: DatasetDep,
@@ -129,7 +131,10 @@ async def unit_map(
 
 
 @router.get(
-    "/map/districts/{district_id}", response_class=HTMLResponse, responses=HTML_RESPONSES, summary="Map of one district"
+    "/map/districts/{district_id:path}",
+    response_class=HTMLResponse,
+    responses=HTML_RESPONSES,
+    summary="Map of one district",
 )
 async def district_map(
     request: Request,

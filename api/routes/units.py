@@ -71,8 +71,25 @@ def list_units(ds: DatasetDep, date: DateDep = None) -> JSONAnswer:
     return JSONAnswer({"date": answer_date(ds, date), "count": len(units), "units": units})
 
 
+# Unit ids may hold slashes (units named after a property: "Parks/Streets"): ``:path`` takes them,
+# and the zones route comes first so that ".../zones" is not read as part of an id.
 @router.get(
-    "/units/{unit_id}",
+    "/units/{unit_id:path}/zones",
+    summary="The unit's duty zones on a date, as GeoJSON",
+    response_class=GeoJSONAnswer,
+    response_model=FeatureCollection,
+    responses=error_responses(400, 404),
+)
+def unit_zones(ds: DatasetDep, unit: UnitDep, date: DateDep = None) -> GeoJSONAnswer:
+    zones = ds.zones_on(date)
+    own = zones.loc[zones["unit_id"] == str(unit["unit_id"])]
+    return GeoJSONAnswer(
+        frame_collection(own, "zone_id", ZONE_FIELDS, date=answer_date(ds, date), unit_id=str(unit["unit_id"]))
+    )
+
+
+@router.get(
+    "/units/{unit_id:path}",
     summary="One unit: its zones and totals on a date",
     response_model=UnitDetail,
     responses=error_responses(400, 404),
@@ -93,19 +110,4 @@ def get_unit(ds: DatasetDep, unit: UnitDep, date: DateDep = None) -> JSONAnswer:
             "fallback_for": fallback_for,
             "zones": plain_records(own, ZONE_FIELDS),
         }
-    )
-
-
-@router.get(
-    "/units/{unit_id}/zones",
-    summary="The unit's duty zones on a date, as GeoJSON",
-    response_class=GeoJSONAnswer,
-    response_model=FeatureCollection,
-    responses=error_responses(400, 404),
-)
-def unit_zones(ds: DatasetDep, unit: UnitDep, date: DateDep = None) -> GeoJSONAnswer:
-    zones = ds.zones_on(date)
-    own = zones.loc[zones["unit_id"] == str(unit["unit_id"])]
-    return GeoJSONAnswer(
-        frame_collection(own, "zone_id", ZONE_FIELDS, date=answer_date(ds, date), unit_id=str(unit["unit_id"]))
     )
