@@ -101,8 +101,11 @@ def check_focus(ds: Dataset, options: MapOptions) -> None:
     if options.unit is not None and options.unit not in set(ds.units["unit_id"]):
         raise UnknownFocusError(f"unknown unit id {options.unit[:80]!r} (see the units table of {ds.path.name})")
     if options.district is not None:
-        known = set(ds.frame["district_id"]) if ds.frame is not None else set()
-        if options.district not in known:
+        if ds.frame is None:
+            raise UnknownFocusError(
+                f"{ds.path.name} has no districts (catalog.toml declares no [frame]): show a unit or the whole city"
+            )
+        if options.district not in set(ds.frame["district_id"]):
             raise UnknownFocusError(
                 f"unknown district id {options.district[:80]!r} (see the districts layer of {ds.path.name})"
             )

@@ -203,6 +203,10 @@ def resolve_view(scene: Scene, *, unit: str | None = None, district: str | None 
         return View("unit", unit, name, positions, bounds, fallback)
     if district:
         ids = list(scene.district_ids)
+        if ds.frame is None:
+            raise MapRequestError(
+                f"{ds.path.name} has no districts (catalog.toml declares no [frame]): draw a unit or the whole city"
+            )
         if district not in ids:
             hint = _suggest(district, pd.Series(ids, dtype=object))
             raise MapRequestError(f"district {district[:60]!r} is not in the frame layer{hint}")

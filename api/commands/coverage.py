@@ -167,6 +167,11 @@ TEXT = {
         "en": "{n} districts, {area} in all; {gaps} gap(s) ({gap_area}), "
         "{overlaps} district overlap(s) ({overlap_area}), {slivers} sliver(s)",
     },
+    "no_frame": {
+        "zh": "没有片区（catalog.toml 的 [frame] 未声明或为空）：不检查片区缺口和重叠",
+        "en": "no districts (catalog.toml has no [frame], or its layer is empty): gaps and overlaps between "
+        "districts are not checked",
+    },
     "no_hq": {"zh": "没有指挥部（兜底单位）的片区", "en": "districts without an HQ (fallback unit)"},
     "gaps": {"zh": "不属于任何片区的区域", "en": "ground in no district"},
     "conflicts": {"zh": "责任冲突（同一优先级、不同单位）", "en": "conflicts (same priority, different units)"},
@@ -230,23 +235,30 @@ def _list(lang: str, items: list[str]) -> str:
     return ("、" if lang == "zh" else ", ").join(items)
 
 
+def _frame_line(report: CoverageReport, lang: str) -> str:
+    totals = report.totals
+    return _t(
+        lang,
+        "frame",
+        n=totals["districts"],
+        area=_area(totals["frame_area_m2"], lang),
+        gaps=totals["gaps"],
+        gap_area=_area(totals["gap_area_m2"], lang),
+        overlaps=totals["frame_overlaps"],
+        overlap_area=_area(totals["frame_overlap_area_m2"], lang),
+        slivers=totals["slivers"],
+    )
+
+
 def summary(report: CoverageReport, dataset_name: str, lang: str) -> str:
     """The readable summary printed by ``respmap coverage`` (without ``--json``)."""
     totals = report.totals
     lines = [f"{dataset_name} — {_t(lang, 'title')} {report.date.isoformat()}", ""]
-    lines.append(
-        _t(
-            lang,
-            "frame",
-            n=totals["districts"],
-            area=_area(totals["frame_area_m2"], lang),
-            gaps=totals["gaps"],
-            gap_area=_area(totals["gap_area_m2"], lang),
-            overlaps=totals["frame_overlaps"],
-            overlap_area=_area(totals["frame_overlap_area_m2"], lang),
-            slivers=totals["slivers"],
-        )
-    )
+    if not totals["districts"]:
+        # "0 districts, 0 m² in all; 0 gap(s)" would read as a clean bill of health.
+        lines.append(_t(lang, "no_frame"))
+    else:
+        lines.append(_frame_line(report, lang))
     if report.districts_without_hq:
         names = dict(zip(report.districts["district_id"], report.districts["name"], strict=True))
         lines.append(
