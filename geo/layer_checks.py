@@ -475,10 +475,13 @@ def _widths(spec: LayerSpec, gdf: gpd.GeoDataFrame, label: str, findings: Findin
     bad = ~np.isfinite(raw) | (raw < 0) | (raw > 1000)
     for position in np.flatnonzero(bad):
         value = gdf[spec.width_field].iat[position]
+        if value is None or (isinstance(value, float) and np.isnan(value)) or str(value).strip() == "":
+            problem = f"has no {spec.width_field}"  # left empty (JSON null), not the Python word "None"
+        else:
+            problem = f"has {spec.width_field} = {str(value)[:20]!r}, not a width in metres"
         findings.warning(
             "width_invalid",
-            f"{label}: feature {gdf['feature_id'].iat[position]} has {spec.width_field} = {str(value)[:20]!r}, "
-            f"not a width in metres; using {spec.default_width_m}",
+            f"{label}: feature {gdf['feature_id'].iat[position]} {problem}; using {spec.default_width_m:g} m",
             file=label,
             feature_id=gdf["feature_id"].iat[position],
             field=spec.width_field,
