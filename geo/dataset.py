@@ -403,7 +403,15 @@ def _frame(
         return None, None
     field = catalog.frame.fallback_unit_field
     fallback = np.full(len(layer), "", dtype=object)
-    if field:
+    if not len(layer):
+        # No feature could have the fallback field: the problem to report is the empty frame itself.
+        findings.warning(
+            "frame_empty",
+            f"{spec.file}: the frame layer {spec.id} has no districts: no fallback unit answers anywhere, "
+            "and gaps between districts cannot be checked",
+            file=spec.file,
+        )
+    elif field:
         if field not in layer.columns:
             findings.error(
                 "field_missing",
