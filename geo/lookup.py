@@ -529,23 +529,21 @@ def geometry_index(ds: Any) -> GeometryIndex:
 def lookup_index(ds: Any, date: Any = None) -> AnswerIndex:
     """The lookup index of ``ds`` on ``date``: geometry (shared by all dates) plus answer rows."""
     last = _last_dates
-    dates = last[1] if last is not None and last[0]() is ds else _date_cache(ds)
-    return dates.get(date)
+    dates = last[1]() if last is not None and last[0]() is ds else None
+    return (dates or _date_cache(ds)).get(date)
 
 
-# The date cache of the dataset used last: a server asks for the same one on every request,
-# and this skips the Dataset cache's lock. Weak, so an old dataset is not kept alive by it.
-_last_dates: tuple[weakref.ref[Any], _DateCache] | None = None
+# The date cache of the dataset used last: a server asks for the same one on every request, and this
+# skips the Dataset cache's lock. Both references are weak (the date cache belongs to the Dataset and
+# holds it), so an old dataset is not kept alive by them after a reload.
+_last_dates: tuple[weakref.ref[Any], weakref.ref[_DateCache]] | None = None
 
 
 def _date_cache(ds: Any) -> _DateCache:
     global _last_dates
-    last = _last_dates
-    if last is not None and last[0]() is ds:
-        return last[1]
     dates: _DateCache = ds.cached("lookup_dates", lambda: _DateCache(ds))
     try:
-        _last_dates = (weakref.ref(ds), dates)
+        _last_dates = (weakref.ref(ds), weakref.ref(dates))
     except TypeError:  # not weakly referenceable: always ask the Dataset cache
         pass
     return dates

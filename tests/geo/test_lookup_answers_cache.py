@@ -266,3 +266,18 @@ def test_a_point_beyond_the_metric_crs_has_no_nearest_zone_instead_of_an_error(m
     """The other side of the globe: the projection gives no finite metres (it used to raise from GEOS)."""
     answer = json.loads(assert_same_bytes(mini_ds, -170.0, 0.0))
     assert answer["inside_frame"] is False and answer["matches"] == [] and answer["nearest"] is None
+
+
+def test_the_fast_path_does_not_keep_an_old_dataset_alive() -> None:
+    """A server reloads its data: the dataset it served before must be freed, caches and all."""
+    import gc
+    import weakref
+
+    ds = load_dataset(Path(__file__).resolve().parents[1] / "data" / "mini")
+    lon, lat = TO_LONLAT.transform(*MINI_POINTS["on S1"])
+    lookup_json(ds, lon, lat)
+    lookup_json(ds, lon, lat)  # through the remembered date cache
+    gone = weakref.ref(ds)
+    del ds
+    gc.collect()
+    assert gone() is None
