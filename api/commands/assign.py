@@ -95,6 +95,7 @@ class Chunk:
     errors: dict[int, str]  # problems found while reading (no geometry, not a point)
     geometry: np.ndarray | None = None  # shapely geometries, as read
     progress: int = 0  # bytes or rows consumed, for the progress bar
+    separator: str = ","  # a CSV's field separator, kept in a CSV written from it
 
 
 def run(args: argparse.Namespace) -> int:
@@ -265,8 +266,11 @@ class _CsvReader(_Reader):
         super().__init__(path, args)
         self.total = path.stat().st_size
         self.encoding = _text_encoding(path)
+        self.separator = _separator(path, self.encoding)
         try:
-            header = pd.read_csv(path, encoding=self.encoding, dtype=str, keep_default_na=False, nrows=0)
+            header = pd.read_csv(
+                path, encoding=self.encoding, sep=self.separator, dtype=str, keep_default_na=False, nrows=0
+            )
         except pd.errors.EmptyDataError:
             raise CommandError(f"{path.name}: the file is empty (no header row)") from None
         except (pd.errors.ParserError, ValueError) as exc:
@@ -277,7 +281,12 @@ class _CsvReader(_Reader):
     def chunks(self) -> Iterator[Chunk]:
         with self.path.open("rb") as handle:
             reader = pd.read_csv(
-                handle, encoding=self.encoding, dtype=str, keep_default_na=False, chunksize=self.chunk_rows
+                handle,
+                encoding=self.encoding,
+                sep=self.separator,
+                dtype=str,
+                keep_default_na=False,
+                chunksize=self.chunk_rows,
             )
             position = 0
             try:
@@ -285,14 +294,40 @@ class _CsvReader(_Reader):
                     now = handle.tell()
                     yield Chunk(
                         frame.reset_index(drop=True),
-                        frame[self.lon_col].to_numpy(dtype=object),
-                        frame[self.lat_col].to_numpy(dtype=object),
+                        self._coordinates(frame[self.lon_col]),
+                        self._coordinates(frame[self.lat_col]),
                         {},
                         progress=now - position,
+                        separator=self.separator,
                     )
                     position = now
             except pd.errors.ParserError as exc:
                 raise CommandError(f"{self.path.name}: malformed CSV: {str(exc)[:200]}") from None
+
+    def _coordinates(self, column: pd.Series) -> np.ndarray:
+        """A coordinate column as text; in a ``;`` file a decimal comma is the decimal mark (8,5388)."""
+        if self.separator == ";":
+            column = column.str.replace(",", ".", regex=False)
+        return column.to_numpy(dtype=object)
+
+    def empty_chunk(self) -> Chunk:
+        chunk = super().empty_chunk()
+        chunk.separator = self.separator
+        return chunk
+
+
+# Field separators a spreadsheet writes into "CSV": Excel in continental Europe uses ";"
+# (the comma is its decimal mark); exports from databases often use tabs.
+SEPARATORS = (",", ";", "\t")
+
+
+def _separator(path: Path, encoding: str) -> str:
+    """The separator of the header line: the one of ``SEPARATORS`` it holds most of, a comma when tied."""
+    with path.open("r", encoding=encoding, errors="replace", newline="") as handle:
+        header = handle.readline()
+    counts = {separator: header.count(separator) for separator in SEPARATORS}
+    best = max(SEPARATORS, key=lambda separator: (counts[separator], separator == ","))
+    return best if counts[best] else ","
 
 
 def _text_encoding(path: Path) -> str:
@@ -465,7 +500,7 @@ class _CsvWriter:
 
     def write(self, frame: pd.DataFrame, chunk: Chunk, points: Any) -> None:
         _spreadsheet_safe(frame, added_from=len(chunk.frame.columns)).to_csv(
-            self.handle, index=False, header=self.header
+            self.handle, index=False, header=self.header, sep=chunk.separator
         )
         self.header = False
 
