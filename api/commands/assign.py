@@ -9,8 +9,8 @@ the reason in ``error``; the run never stops for it. Big files are read and
 written in chunks; the output appears only when complete (written to a temporary
 file in the same folder, then renamed), and the input is never overwritten.
 
-Coordinates come from the first of lon/lng/longitude/long/x/经度 and
-lat/latitude/y/纬度 (any case), from ``--lon-col``/``--lat-col``, or from the point
+Coordinates come from the first of lon/lng/longitude/long/x/经度/easting/X坐标/东坐标 and
+lat/latitude/y/纬度/northing/Y坐标/北坐标 (any case), from ``--lon-col``/``--lat-col``, or from the point
 geometry of GeoJSON and GeoParquet; ``--crs`` says which datum they are in.
 A GeoJSON (``crs`` member) or GeoParquet file that declares its CRS is read in
 it unless ``--crs`` says otherwise. GeoJSON output keeps an input geometry as it
@@ -39,8 +39,8 @@ from geo.datums import UnknownCRSError, normalize_crs
 
 ORDER = 21
 CHUNK_ROWS = 200_000
-LON_NAMES: tuple[str, ...] = ("lon", "lng", "longitude", "long", "x", "经度")
-LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "y", "纬度")
+LON_NAMES: tuple[str, ...] = ("lon", "lng", "longitude", "long", "x", "经度", "easting", "x坐标", "东坐标")
+LAT_NAMES: tuple[str, ...] = ("lat", "latitude", "y", "纬度", "northing", "y坐标", "北坐标")
 FORMATS = {".csv": "csv", ".txt": "csv", ".geojson": "geojson", ".json": "geojson", ".parquet": "parquet"}
 # Added float columns are written to the millimetre.
 ROUNDED = ("from_m", "to_m", "distance_m")
