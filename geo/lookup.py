@@ -756,7 +756,7 @@ def lookup(ds: Any, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None) ->
     """
     answers = lookup_index(ds, date)
     crs_name, x, y, lon_w, lat_w = _one_point(lon, lat, crs)
-    rows, distances, district, sig = _locate_one(answers, lon_w, lat_w)
+    rows, distances, district, sig = _locate_one(answers, lon_w, lat_w, _cell_code(answers.geometry, lon_w, lat_w))
     return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, distances, sig)
 
 
@@ -768,18 +768,15 @@ def lookup_json(ds: Any, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = Non
     """
     answers = lookup_index(ds, date)
     pieces = _answer_json(answers)
-    if type(lon) is float and type(lat) is float and type(crs) is str and crs == "wgs84":
-        # Most requests: GPS coordinates in a cell of the grid that one set of zones covers whole,
-        # inside a district. Then everything after the point is cached, and the point needs no datum work.
-        if -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0:
-            geometry = answers.geometry
-            ending = pieces.inside_endings.get(geometry.cells.item(geometry.grid.cell_of(lon, lat)))
-            if ending is not None:
-                lon_json, lat_json = _encode_floats((lon, lat))
-                head = b'{"point":{"lon":%b,"lat":%b,"crs":"wgs84","wgs84":{"lon":%b,"lat":%b}},'
-                return head % (lon_json, lat_json, lon_json, lat_json) + ending
     crs_name, x, y, lon_w, lat_w = _one_point(lon, lat, crs)
-    rows, distances, district, sig = _locate_one(answers, lon_w, lat_w)
+    geometry = answers.geometry
+    code = _cell_code(geometry, lon_w, lat_w)
+    # Most requests: a cell of the grid that one set of zones covers whole, inside a district,
+    # seen before. Everything after the point is then one cached piece.
+    ending = pieces.inside_endings.get(code)
+    if ending is not None:
+        return pieces.point(x, y, crs_name, lon_w, lat_w) + ending
+    rows, distances, district, sig = _locate_one(answers, lon_w, lat_w, code)
     return b"".join(
         (
             pieces.point(x, y, crs_name, lon_w, lat_w),
@@ -797,14 +794,19 @@ def _one_point(lon: Any, lat: Any, crs: Any) -> tuple[str, float, float, float, 
     return point_in_wgs84(lon, lat, crs)
 
 
-def _locate_one(answers: AnswerIndex, lon: float, lat: float) -> tuple[Sequence[int], Sequence[float], int, int]:
-    """Rows and distances of one WGS-84 point in answer order, its district, its fixed cell's signature (or -1)."""
-    geometry = answers.geometry
-    cell = geometry.grid.cell_of(lon, lat)
-    code = int(geometry.cells[cell]) if cell >= 0 else 0
+def _cell_code(geometry: GeometryIndex, lon: float, lat: float) -> int:
+    """The grid's code of a WGS-84 point: >= 0 a fixed cell's signature, < 0 a mixed cell."""
+    return geometry.cells.item(geometry.grid.cell_of(lon, lat))
+
+
+def _locate_one(
+    answers: AnswerIndex, lon: float, lat: float, code: int
+) -> tuple[Sequence[int], Sequence[float], int, int]:
+    """Rows and distances of a WGS-84 point (of cell ``code``) in answer order, its district, its signature or -1."""
     if code >= 0:
         rows, district = _fixed(answers, code)
         return rows, (0.0,) * len(rows), district, code
+    geometry = answers.geometry
     x_m, y_m = geometry.metric_one(lon, lat)
     covered, district = geometry.resolve_one(-code - 1, x_m, y_m)
     rows, distances = _one_mixed(answers, int(geometry.mixed_sig[-code - 1]), covered, district)
