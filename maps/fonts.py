@@ -194,6 +194,11 @@ def has_cjk_font() -> bool:
 
 
 GLYPH_MISSING_PATTERN = r"Glyph \d+ .*missing from font"
+# Characters that are no part of printed text: C0/C1 controls but newline and tab (terminal
+# colour codes, BEL) would print as empty boxes, and bidi embeddings, overrides and isolates would
+# print a name backwards ("\u202eevil unit" as "tinu live") with no sign that it was not typed so.
+# maps.static drops them from every text before a figure is saved.
+UNPRINTABLE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 GLYPH_MISSING = re.compile(r"Glyph (\d+) .*missing from font")
 
 
@@ -220,7 +225,8 @@ def summarise_glyph_warnings(caught: list[warnings.WarningMessage]) -> None:
     for item in caught:
         found = GLYPH_MISSING.match(str(item.message)) if issubclass(item.category, UserWarning) else None
         if found:
-            missing[int(found.group(1))] = None
+            if not UNPRINTABLE.match(chr(int(found.group(1)))):  # dropped before saving: never printed
+                missing[int(found.group(1))] = None
         else:
             warnings.warn_explicit(item.message, item.category, item.filename, item.lineno, source=item.source)
     if missing:

@@ -44,7 +44,7 @@ from maps.cartography import (
     style_map_axes,
 )
 from maps.drawing import draw_category, draw_polygons, legend_handle
-from maps.fonts import font_rc, silence_glyph_warnings_if_no_font, summarise_glyph_warnings
+from maps.fonts import UNPRINTABLE, font_rc, silence_glyph_warnings_if_no_font, summarise_glyph_warnings
 from maps.labels import LabelCandidate, LabelPlacer, longest_part
 from maps.print_style import (
     CONTEXT_EDGE,
@@ -161,15 +161,19 @@ def report_style(*, vector: bool = False) -> Iterator[None]:
 
 
 def as_plain_text(fig: Any) -> None:
-    """Switch mathtext off for every text on ``fig`` before it is saved.
+    """Make every text on ``fig`` print as typed before it is saved.
 
     Names come from data: a unit called "$x^2$ 小组" must print as typed, not
-    as a formula (and a stray "$\\frac" must not crash the render).
+    as a formula (and a stray "$\\frac" must not crash the render), and control
+    characters in a name are dropped (see :data:`maps.fonts.UNPRINTABLE`).
     """
     from matplotlib.text import Text
 
     for text in fig.findobj(Text):
         text.set_parse_math(False)
+        shown = text.get_text()
+        if UNPRINTABLE.search(shown):
+            text.set_text(UNPRINTABLE.sub("", shown))
 
 
 def new_figure(width_in: float, height_in: float, dpi: int) -> Any:
