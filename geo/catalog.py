@@ -44,6 +44,8 @@ class LayerSpec:
     priority: int = 50
     crs: str | None = None
     datum: str | None = None
+    # the layer inside a file that holds several (GeoPackage, zipped Shapefiles)
+    layer_name: str | None = None
 
     def title_in(self, lang: str) -> str:
         """The layer's title in ``lang``, falling back to any title, then the id."""
@@ -233,6 +235,7 @@ _LAYER_KEYS = {
     "priority",
     "crs",
     "datum",
+    "layer_name",
 }
 
 
@@ -340,6 +343,7 @@ def _read_layers(raw_layers: object, findings: Findings) -> list[LayerSpec]:
                 priority=int(numbers["priority"]),
                 crs=_str(entry.get("crs")),
                 datum=None if datum is None else datum.lower().replace("-", ""),
+                layer_name=_str(entry.get("layer_name")),
             )
         )
         seen.add(layer_id)

@@ -239,7 +239,10 @@ def _read_with_ogr(path: Path, label: str, spec: LayerSpec, findings: Findings) 
     import pyogrio
 
     try:
-        gdf = pyogrio.read_dataframe(path)
+        layer_name = _layer_in_file([str(row[0]) for row in pyogrio.list_layers(path)], label, spec, findings)
+        if layer_name is None:
+            return None
+        gdf = pyogrio.read_dataframe(path, layer=layer_name)
     except Exception as exc:  # pyogrio wraps every GDAL failure; report, never raise
         message = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
         findings.error("file_unreadable", f"{label} cannot be read: {message}", file=label)
@@ -248,3 +251,37 @@ def _read_with_ogr(path: Path, label: str, spec: LayerSpec, findings: Findings) 
     gdf[SOURCE_INDEX] = np.arange(len(gdf))
     crs = gdf.crs.to_string() if gdf.crs is not None else None
     return LayerFile(frame=gdf, crs=crs, crs_from_file=crs is not None)
+
+
+def _layer_in_file(names: list[str], label: str, spec: LayerSpec, findings: Findings) -> str | None:
+    """Which layer of a file to read: ``layer_name``, the only one, or the one named like the catalog layer.
+
+    A GeoPackage often holds the districts and the wards together; reading its
+    first layer for every catalog entry would make the wards the districts.
+    """
+    shown = ", ".join(names[:20]) + (f" and {len(names) - 20} more" if len(names) > 20 else "")
+    if spec.layer_name is not None:
+        if spec.layer_name in names:
+            return spec.layer_name
+        findings.error(
+            "layer_missing",
+            f"{label}: has no layer {spec.layer_name[:60]!r} (layer_name of layer {spec.id}); its layers are: {shown}",
+            file=label,
+            field="layer_name",
+        )
+        return None
+    if len(names) == 1:
+        return names[0]
+    if spec.id in names:
+        return spec.id
+    if not names:
+        findings.error("file_unreadable", f"{label} holds no layer", file=label)
+        return None
+    findings.error(
+        "layer_ambiguous",
+        f"{label} holds several layers ({shown}): say which one layer {spec.id} is with "
+        f'layer_name = "..." in its [[layer]] of catalog.toml',
+        file=label,
+        field="layer_name",
+    )
+    return None
