@@ -94,6 +94,8 @@ def here_payload(ds: Dataset, options: MapOptions, lookup_url: str, tianditu_key
         "datum": options.datum,
         "date": "" if options.date is None else options.date.date().isoformat(),
         "districts": districts,
+        # Without districts every answer is "outside the frame": not worth a warning to the worker.
+        "has_districts": ds.frame is not None and len(ds.frame) > 0,
         "bounds": bounds,
         "tiles": None
         if tiles is None

@@ -269,7 +269,14 @@ def build_payload(ds: Dataset, options: MapOptions) -> dict[str, Any]:
         "standards": standards.rows,
         "districts": districts.rows,
         "layers": layers,
-        "lookup": {"url": options.lookup_url, "crs": options.datum} if options.lookup_url else None,
+        "lookup": {
+            "url": options.lookup_url,
+            "crs": options.datum,
+            # Without districts every answer is "outside the frame": not worth saying on each click.
+            "has_districts": ds.frame is not None and len(ds.frame) > 0,
+        }
+        if options.lookup_url
+        else None,
     }
 
 

@@ -63,7 +63,7 @@
     while (out.firstChild) { out.removeChild(out.firstChild); }
     H.lastAnswer = answer;
     var matches = answer.matches || [];
-    if (answer.inside_frame === false) { add(out, 'p', 'here-warning', W.outside); }
+    if (answer.inside_frame === false && H.data.has_districts !== false) { add(out, 'p', 'here-warning', W.outside); }
     var district = answer.district;
     if (district) {
       add(out, 'p', 'here-district', W.district + ': ' + (typeof district === 'string' ? district : (district.name || district.district_id || '')));

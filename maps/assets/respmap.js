@@ -206,7 +206,7 @@
     var W = R.words;
     var card = el('div', 'rm-card rm-lookup');
     add(card, 'h3', 'rm-name', W.lookup_title);
-    if (answer.inside_frame === false) { add(card, 'p', 'rm-note rm-unheld', W.outside); }
+    if (answer.inside_frame === false && R.data.lookup.has_districts !== false) { add(card, 'p', 'rm-note rm-unheld', W.outside); }
     var district = answer.district;
     if (district) {
       var dname = typeof district === 'string' ? district : (district.name || district.district_id || '');
