@@ -112,13 +112,32 @@ def run(args: argparse.Namespace) -> int:
     ds = open_dataset(args)
     try:
         result = lookup(ds, lon, lat, crs=args.crs, date=args.date)
-    except (CoordinateError, UnknownCRSError, ValueError) as exc:
+    except CoordinateError as exc:
+        raise UsageError(f"{exc}{_swap_hint(lon, lat, args.crs)}") from None
+    except (UnknownCRSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     if args.json:
         print_json(result.to_dict())
     else:
         print_text(describe(result, ds.lang, has_frame=ds.frame is not None))
     return 0
+
+
+def _swap_hint(lon: str, lat: str, crs: str) -> str:
+    """A hint when LON LAT look like LAT LON (map apps copy latitude first), else ''."""
+    from geo.datums import normalize_crs
+
+    try:
+        x, y = float(lon), float(lat)
+        geographic = normalize_crs(crs) in ("wgs84", "cgcs2000", "gcj02", "bd09")
+    except (UnknownCRSError, ValueError):
+        return ""
+    if geographic and abs(x) <= 90 < abs(y) <= 180:
+        return (
+            f"; the numbers look swapped: give the longitude first, e.g. respmap lookup {lat} {lon} "
+            "(map apps often copy the latitude first)"
+        )
+    return ""
 
 
 def parse_coordinates(first: str, second: str | None) -> tuple[str, str]:
