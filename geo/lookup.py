@@ -316,7 +316,7 @@ class _AnswerJson:
     Per row the match object split around its ``distance_m`` (the only per-point
     value); per district the answer from ``"date"`` to the opening of
     ``"matches"``; per fixed-cell signature everything after ``"point"`` up to
-    ``"nearest":`` (to the end for a cell inside a district, ``inside_ending``).
+    ``"nearest":`` (to the very end for a cell inside a district: ``inside_endings``).
     Pieces are cut from ``Match.to_dict()`` encoded whole, so the layout has one
     definition. Filling is idempotent, so threads may race on it; every table is
     bounded by the dataset (rows, districts, signatures), never by the requests.
@@ -442,6 +442,8 @@ def _nearest(answers: AnswerIndex, lon: float, lat: float) -> Nearest | None:
         distance = max(float(shapely.distance(point, feats.geometry[f])) - found.radius_m[f], 0.0)
         if distance < to_edge:
             best, to_edge = f, distance
+    if best < 0:  # no zone feature at all
+        return None
     row = int(answers.piece_start[best])
     text = answers.text
     return Nearest(
