@@ -323,6 +323,7 @@ class _AnswerJson:
     """
 
     DISTANCE_KEY = b',"distance_m":'
+    NO_NEAREST = b"null}"  # the end of every answer inside a district
     FALLBACK_KEY = b',"fallback":'
     MAX_CRS = 64  # CRS names come from requests: a bounded number of encoded ones is kept
 
@@ -402,12 +403,21 @@ class _AnswerJson:
         return self.opening(district) + matches + b'],"nearest":'
 
     def fixed(self, sig: int, rows: Sequence[int], district: int) -> bytes:
-        """The same for a fixed cell: every point in it has these rows at distance 0."""
+        """The same for a fixed cell: every point in it has these rows at distance 0.
+
+        Kept once per signature: inside a district (no nearest zone) as the whole
+        ending, ``inside_endings``, which the HTTP path appends as it is.
+        """
+        ending = self.inside_endings.get(sig)
+        if ending is not None:
+            return ending[: -len(self.NO_NEAREST)]
         found = self.fixed_cells.get(sig)
         if found is None:
-            found = self.fixed_cells[sig] = self.resolved(rows, (0.0,) * len(rows), district)
-            if district >= 0:  # inside a district there is no nearest: the answer's end is known
-                self.inside_endings[sig] = found + b"null}"
+            found = self.resolved(rows, (0.0,) * len(rows), district)
+            if district >= 0:
+                self.inside_endings[sig] = found + self.NO_NEAREST
+            else:
+                self.fixed_cells[sig] = found
         return found
 
 
