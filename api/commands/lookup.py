@@ -76,11 +76,11 @@ WORDS: dict[str, dict[str, Any]] = {
             ("sweeps_per_day", "{} sweeps a day"),
             ("patrol_hours", "{} h patrol cleaning"),
             ("litter_max_minutes", "litter gone within {} min"),
-            ("workers_per_10000m2", "{} workers per 10,000 m²"),
+            ("workers_per_10000m2", "cleaners per 10,000 m²: {}"),
             ("m2_per_worker", "{} m² per worker"),
             ("yuan_per_m2_year", "{} yuan/m²/year"),
             ("bin_spacing_m", "bins every {} m"),
-            ("toilets_per_km", "{} toilets per km"),
+            ("toilets_per_km", "toilets per km: {}"),
         ),
     },
 }
