@@ -44,7 +44,9 @@ def dataset_folder(scale: int) -> Path:
         print(f"generating scale {scale} into {folder} ...", flush=True)
         subprocess.run(
             [sys.executable, str(REPO / "layers" / "generate_demo.py"), "--scale", str(scale), "--out", str(folder)],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
+            check=True,
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
         )
     return folder
 
@@ -88,13 +90,20 @@ def main() -> None:
     index_s, index_cpu = time.perf_counter() - started, time.process_time() - started_cpu
     geometry = answers.geometry
     sizes = geometry.describe()
-    print(f"dataset {ds.name} ({folder}), scale {args.scale}: {sizes['features']:,} features, "
-          f"{sizes['districts']:,} districts; loaded in {load_s:.2f} s")
+    print(
+        f"dataset {ds.name} ({folder}), scale {args.scale}: {sizes['features']:,} features, "
+        f"{sizes['districts']:,} districts; loaded in {load_s:.2f} s"
+    )
     build_target = TARGETS["build_s"].get(args.scale)
-    print(f"index build: {index_s:.2f} s wall, {index_cpu:.2f} s CPU (geometry {geometry.build_s:.2f} s + answer "
-          f"rows of {DATE} {index_s - geometry.build_s:.2f} s)" + (f"   target < {build_target:g} s" if build_target else ""))
-    print(f"  grid {sizes['cell_m']:.2f} m cells, {sizes['cells']:,} cells, {sizes['mixed_share']:.1%} mixed, "
-          f"{sizes['signatures']:,} signatures, {sizes['candidate_pairs']:,} candidate segment pairs")
+    print(
+        f"index build: {index_s:.2f} s wall, {index_cpu:.2f} s CPU (geometry {geometry.build_s:.2f} s + answer "
+        f"rows of {DATE} {index_s - geometry.build_s:.2f} s)"
+        + (f"   target < {build_target:g} s" if build_target else "")
+    )
+    print(
+        f"  grid {sizes['cell_m']:.2f} m cells, {sizes['cells']:,} cells, {sizes['mixed_share']:.1%} mixed, "
+        f"{sizes['signatures']:,} signatures, {sizes['candidate_pairs']:,} candidate segment pairs"
+    )
 
     rng = np.random.default_rng(20260301)
     west, south, east, north = ds.frame.total_bounds
@@ -109,9 +118,13 @@ def main() -> None:
 
     zones = ds.zones_on(DATE)
     reference_zones = gpd.GeoDataFrame(
-        {"layer": zones["layer"].to_numpy(), "feature_id": zones["feature_id"].to_numpy(),
-         "priority": zones["priority"].to_numpy()},
-        geometry=zones.geometry.values, crs=4326,
+        {
+            "layer": zones["layer"].to_numpy(),
+            "feature_id": zones["feature_id"].to_numpy(),
+            "priority": zones["priority"].to_numpy(),
+        },
+        geometry=zones.geometry.values,
+        crs=4326,
     )
     reference_zones.sindex  # noqa: B018 - build the spatial index before timing, as a user's session would have it
 
@@ -125,11 +138,15 @@ def main() -> None:
     reference_s, reference_cpu, (joined, _) = best_of(1, reference)
     reference_rate = args.points / reference_s
     ratio = ours_rate / reference_rate
-    print(f"batch  respmap lookup_many: {ours_rate / 1e6:6.2f} M points/s ({ours_s:.3f} s wall, {ours_cpu:.3f} s CPU, "
-          f"best of {args.runs}; {args.points / ours_cpu / 1e6:.2f} M points per CPU second)"
-          f"   aim {TARGETS['points_per_s'] / 1e6:g} M/s")
-    print(f"batch  reference sjoin:     {reference_rate / 1e6:6.2f} M points/s ({reference_s:.3f} s wall, "
-          f"{reference_cpu:.3f} s CPU)")
+    print(
+        f"batch  respmap lookup_many: {ours_rate / 1e6:6.2f} M points/s ({ours_s:.3f} s wall, {ours_cpu:.3f} s CPU, "
+        f"best of {args.runs}; {args.points / ours_cpu / 1e6:.2f} M points per CPU second)"
+        f"   aim {TARGETS['points_per_s'] / 1e6:g} M/s"
+    )
+    print(
+        f"batch  reference sjoin:     {reference_rate / 1e6:6.2f} M points/s ({reference_s:.3f} s wall, "
+        f"{reference_cpu:.3f} s CPU)"
+    )
     print(f"batch  ratio: {ratio:.1f}x wall, {reference_cpu / ours_cpu:.1f}x CPU   target >= {TARGETS['ratio']:g}x")
 
     agree, explained = agreement(ds, geometry, lon, lat, ours, joined)
@@ -161,14 +178,20 @@ def main() -> None:
         reference_times.append(time.perf_counter_ns() - started)
     ours_median = statistics.median(ours_times) / 1000
     reference_median = statistics.median(reference_times) / 1000
-    print(f"\nsingle respmap ds.lookup: median {ours_median:.1f} µs, p90 {np.percentile(ours_times, 90) / 1000:.1f} µs, "
-          f"p99 {np.percentile(ours_times, 99) / 1000:.1f} µs over {n:,} points   target median < "
-          f"{TARGETS['single_us']:g} µs")
+    print(
+        f"\nsingle respmap ds.lookup: median {ours_median:.1f} µs, p90 {np.percentile(ours_times, 90) / 1000:.1f} µs, "
+        f"p99 {np.percentile(ours_times, 99) / 1000:.1f} µs over {n:,} points   target median < "
+        f"{TARGETS['single_us']:g} µs"
+    )
     if mixed_times:
-        print(f"single respmap, points in mixed cells only: median {statistics.median(mixed_times) / 1000:.1f} µs "
-              f"({len(mixed_times):,} points)")
-    print(f"single reference sindex query + best row: median {reference_median:.1f} µs "
-          f"(ratio {reference_median / ours_median:.1f}x)")
+        print(
+            f"single respmap, points in mixed cells only: median {statistics.median(mixed_times) / 1000:.1f} µs "
+            f"({len(mixed_times):,} points)"
+        )
+    print(
+        f"single reference sindex query + best row: median {reference_median:.1f} µs "
+        f"(ratio {reference_median / ours_median:.1f}x)"
+    )
 
 
 def agreement(
@@ -197,13 +220,17 @@ def agreement(
     reference_sets.loc[top_keys.index] = top_keys.to_numpy()
     same = np.fromiter(
         ((k in s) if k else not s for k, s in zip(our_key.tolist(), reference_sets.tolist(), strict=True)),
-        dtype=bool, count=n,
+        dtype=bool,
+        count=n,
     )
     differ = np.flatnonzero(~same)
     unheld_stretch = (ours["unit_ids"] == "").to_numpy() & ours["from_m"].notna().to_numpy()  # type: ignore[index]
-    explained = {"within 1 mm of a zone edge": 0, "within 8 cm of a buffer's polygon edge (chords of round caps)": 0,
-                 "on a stretch of a line no assignment covers (a match with no unit; duty_zones has no polygon)": 0,
-                 "unexplained (farther from every edge involved)": 0}
+    explained = {
+        "within 1 mm of a zone edge": 0,
+        "within 8 cm of a buffer's polygon edge (chords of round caps)": 0,
+        "on a stretch of a line no assignment covers (a match with no unit; duty_zones has no polygon)": 0,
+        "unexplained (farther from every edge involved)": 0,
+    }
     if not len(differ):
         return int(same.sum()), explained
     zones = ds.zones_on(DATE)  # type: ignore[attr-defined]
@@ -213,7 +240,9 @@ def agreement(
     worst = 0.0
     for j, i in enumerate(differ.tolist()):
         if unheld_stretch[i]:  # the reference cannot see it, whatever else covers the point
-            explained["on a stretch of a line no assignment covers (a match with no unit; duty_zones has no polygon)"] += 1
+            explained[
+                "on a stretch of a line no assignment covers (a match with no unit; duty_zones has no polygon)"
+            ] += 1
             continue
         involved = set(reference_sets.iat[i]) | ({our_key[i]} if our_key[i] else set())
         rows = np.flatnonzero(np.isin(key_of_zone, list(involved)))

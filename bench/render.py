@@ -60,7 +60,11 @@ def reference_atlas(ds, path: Path, unit_ids: list[str]) -> int:
             tab.axis("off")
             rows = mine[["layer", "name", "feature_id", "from_m", "to_m", "grade", "role"]].astype(str).values.tolist()
             if rows:
-                tab.table(cellText=rows[:25], colLabels=["类别", "名称", "编号", "起", "止", "标准", "角色"], loc="upper center")
+                tab.table(
+                    cellText=rows[:25],
+                    colLabels=["类别", "名称", "编号", "起", "止", "标准", "角色"],
+                    loc="upper center",
+                )
             pdf.savefig(fig)
             plt.close(fig)
             pages += 1
@@ -107,8 +111,9 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--dataset", type=Path, default=REPO / "layers" / "ankang")
     parser.add_argument("--dpi", type=int, default=200)
-    parser.add_argument("--reference-units", type=int, default=40,
-                        help="units in the reference atlas (its time is compared per page)")
+    parser.add_argument(
+        "--reference-units", type=int, default=40, help="units in the reference atlas (its time is compared per page)"
+    )
     args = parser.parse_args()
 
     from geo import load_dataset
@@ -123,16 +128,21 @@ def main() -> int:
         print("atlas of every unit:")
         result, ours = timed("respmap render_atlas", lambda: render_atlas(ds, out / "atlas.pdf"))
         unit_ids = list(ds.units["unit_id"])[: args.reference_units]
-        pages, theirs = timed(f"reference (plot + table, {len(unit_ids)} units)",
-                              lambda: reference_atlas(ds, out / "ref.pdf", unit_ids))
+        pages, theirs = timed(
+            f"reference (plot + table, {len(unit_ids)} units)", lambda: reference_atlas(ds, out / "ref.pdf", unit_ids)
+        )
         per_page_ours, per_page_ref = ours / result.pages, theirs / max(pages, 1)
-        print(f"  {result.pages} pages; {per_page_ours * 1000:.0f} ms/page vs reference {per_page_ref * 1000:.0f} ms/page:"
-              f" ratio {per_page_ours / per_page_ref:.2f}")
+        print(
+            f"  {result.pages} pages; {per_page_ours * 1000:.0f} ms/page vs reference {per_page_ref * 1000:.0f} ms/page:"
+            f" ratio {per_page_ours / per_page_ref:.2f}"
+        )
         verdict = "PASS" if ours < ATLAS_LIMIT_S else "FAIL"
         print(f"  {verdict}: the whole unit atlas in {ours:.1f} s (limit {ATLAS_LIMIT_S:.0f} s)")
 
         print(f"city map PNG at {args.dpi} dpi:")
-        _, ours = timed("respmap render_map", lambda: render_map(ds, out / "city.png", options=MapOptions(dpi=args.dpi)))
+        _, ours = timed(
+            "respmap render_map", lambda: render_map(ds, out / "city.png", options=MapOptions(dpi=args.dpi))
+        )
         _, theirs = timed("reference GeoDataFrame.plot", lambda: reference_city_png(ds, out / "ref.png", args.dpi))
         print(f"  ratio {ours / theirs:.2f}")
 

@@ -29,8 +29,16 @@ from geo.dataset import Dataset
 COORDINATE_DECIMALS = 7
 UNIT_FIELDS = ("kind", "parent", "contact", "phone", "staff", "district")
 STANDARD_FIELDS = (
-    "applies_to", "sweeps_per_day", "patrol_hours", "litter_max_minutes", "workers_per_10000m2", "m2_per_worker",
-    "yuan_per_m2_year", "bin_spacing_m", "toilets_per_km", "notes",
+    "applies_to",
+    "sweeps_per_day",
+    "patrol_hours",
+    "litter_max_minutes",
+    "workers_per_10000m2",
+    "m2_per_worker",
+    "yuan_per_m2_year",
+    "bin_spacing_m",
+    "toilets_per_km",
+    "notes",
 )
 EXPORT_SUFFIXES = (".geojson", ".gpkg")
 

@@ -457,7 +457,10 @@ def _nearest(answers: AnswerIndex, lon: float, lat: float) -> Nearest | None:
     row = int(answers.piece_start[best])
     text = answers.text
     return Nearest(
-        str(text["layer"][row]), str(text["layer_title"][row]), str(text["feature_id"][row]), str(text["name"][row]),
+        str(text["layer"][row]),
+        str(text["layer_title"][row]),
+        str(text["feature_id"][row]),
+        str(text["name"][row]),
         to_edge,
     )
 

@@ -191,8 +191,12 @@ class AnswerIndex:
     def python_tables(self) -> tuple[list[Any], ...]:
         """rank, piece_start, has_cuts, bounds, bounds_start, bounds_offset as lists (single lookups)."""
         return (
-            self.rank.tolist(), self.piece_start.tolist(), self.has_cuts.tolist(), self.bounds.tolist(),
-            self.bounds_start.tolist(), self.bounds_offset.tolist(),
+            self.rank.tolist(),
+            self.piece_start.tolist(),
+            self.has_cuts.tolist(),
+            self.bounds.tolist(),
+            self.bounds_start.tolist(),
+            self.bounds_offset.tolist(),
         )
 
     @functools.cached_property

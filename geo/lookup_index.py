@@ -289,8 +289,16 @@ class GeometryIndex:
         """Segment and feature arrays as Python lists, for :meth:`resolve_one` (no numpy per point)."""
         s, f = self.segments, self.features
         return (
-            s.ax.tolist(), s.ay.tolist(), s.vx.tolist(), s.vy.tolist(), s.inv_len2.tolist(), s.length_m.tolist(),
-            s.along_m.tolist(), s.feature.tolist(), f.kind.tolist(), f.radius_m.tolist(),
+            s.ax.tolist(),
+            s.ay.tolist(),
+            s.vx.tolist(),
+            s.vy.tolist(),
+            s.inv_len2.tolist(),
+            s.length_m.tolist(),
+            s.along_m.tolist(),
+            s.feature.tolist(),
+            f.kind.tolist(),
+            f.radius_m.tolist(),
         )
 
     def resolve_one(self, mixed_id: int, x_m: float, y_m: float) -> tuple[list[tuple[int, float, float]], int]:
@@ -399,6 +407,7 @@ class LocalProjection:
     @staticmethod
     def _coefficients(values: np.ndarray) -> np.ndarray:
         """Per block, the 9 coefficients of A(v) + u B(v) + u² C(v), u and v in [-1/2, 1/2)."""
+
         def quadratic(minus: np.ndarray, mid: np.ndarray, plus: np.ndarray) -> tuple[np.ndarray, ...]:
             return mid, plus - minus, 2.0 * (plus - 2.0 * mid + minus)
 

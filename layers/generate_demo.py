@@ -80,66 +80,355 @@ TO_METRIC = Transformer.from_crs("EPSG:4326", "EPSG:4545", always_xy=True)
 # --------------------------------------------------------------------------
 
 DISTRICT_BASES = [
-    "关庙", "火车站", "张岭", "五里",
-    "高新", "江北", "金州", "长岭",
-    "西关", "老城", "东关", "东坝",
-    "建民", "新城", "香溪", "黄洋河",
+    "关庙",
+    "火车站",
+    "张岭",
+    "五里",
+    "高新",
+    "江北",
+    "金州",
+    "长岭",
+    "西关",
+    "老城",
+    "东关",
+    "东坝",
+    "建民",
+    "新城",
+    "香溪",
+    "黄洋河",
 ]
 RIVER_NAMES = [
-    "汉江", "月河", "黄洋河", "傅家河", "恒河", "吉河", "池河", "岚河", "坝河", "旬河", "任河",
+    "汉江",
+    "月河",
+    "黄洋河",
+    "傅家河",
+    "恒河",
+    "吉河",
+    "池河",
+    "岚河",
+    "坝河",
+    "旬河",
+    "任河",
 ]
 DEPARTMENTS = [
-    "市创建办", "市城管局", "市住建局", "市卫生局", "市林业局", "市环保局", "市水利局",
-    "市民政局", "市交通局", "市公安局交警支队", "市教育局", "市财政局", "市自然资源局",
-    "市商务局", "市文旅局", "市市场监管局", "市农业农村局", "市发改委", "市工信局",
-    "市人社局", "市司法局", "市审计局", "市统计局", "市应急管理局", "市医保局",
-    "市退役军人事务局", "市体育局", "市税务局", "市气象局", "市邮政管理局", "市科技局",
-    "市民宗委", "市档案馆", "市总工会", "团市委", "市妇联", "市文明办", "市政府办",
-    "市委宣传部", "市委组织部", "市国资委", "市供销社",
+    "市创建办",
+    "市城管局",
+    "市住建局",
+    "市卫生局",
+    "市林业局",
+    "市环保局",
+    "市水利局",
+    "市民政局",
+    "市交通局",
+    "市公安局交警支队",
+    "市教育局",
+    "市财政局",
+    "市自然资源局",
+    "市商务局",
+    "市文旅局",
+    "市市场监管局",
+    "市农业农村局",
+    "市发改委",
+    "市工信局",
+    "市人社局",
+    "市司法局",
+    "市审计局",
+    "市统计局",
+    "市应急管理局",
+    "市医保局",
+    "市退役军人事务局",
+    "市体育局",
+    "市税务局",
+    "市气象局",
+    "市邮政管理局",
+    "市科技局",
+    "市民宗委",
+    "市档案馆",
+    "市总工会",
+    "团市委",
+    "市妇联",
+    "市文明办",
+    "市政府办",
+    "市委宣传部",
+    "市委组织部",
+    "市国资委",
+    "市供销社",
 ]
 IDLE_DEPARTMENT = "市档案馆"
 COUNTIES = ["汉滨区人民政府", "安康高新区管委会"]
 MORE_COUNTIES = ["汉阴县", "石泉县", "宁陕县", "紫阳县", "岚皋县", "平利县", "镇坪县", "旬阳市", "白河县"]
 COMPANIES = [
-    "安康市环卫保洁有限公司", "汉滨区城乡环卫服务有限公司",
-    "安康绿洁环境服务有限公司", "安康市政园林养护有限公司",
+    "安康市环卫保洁有限公司",
+    "汉滨区城乡环卫服务有限公司",
+    "安康绿洁环境服务有限公司",
+    "安康市政园林养护有限公司",
 ]
 STREET_PREFIXES = [
-    "幸福", "兴安", "育才", "建设", "和平", "文化", "金州", "香溪", "巴山", "汉江", "东关", "西关",
-    "南门", "北门", "大桥", "新华", "解放", "人民", "胜利", "友谊", "团结", "红旗", "民主", "鼓楼",
-    "书院", "学府", "新民", "安澜", "平安", "康宁", "永安", "吉祥", "丰收", "长春", "太平", "兴隆",
-    "富强", "公园", "体育", "医院", "电力", "邮电", "粮站", "农机", "供销", "马坎", "磨沟", "白庙",
-    "水西", "新安", "西城", "东堤", "南堤", "江滨", "培新", "共和", "先锋", "光明", "朝阳", "五星",
-    "柳荫", "槐树", "石板", "大北", "财神庙", "城隍庙",
+    "幸福",
+    "兴安",
+    "育才",
+    "建设",
+    "和平",
+    "文化",
+    "金州",
+    "香溪",
+    "巴山",
+    "汉江",
+    "东关",
+    "西关",
+    "南门",
+    "北门",
+    "大桥",
+    "新华",
+    "解放",
+    "人民",
+    "胜利",
+    "友谊",
+    "团结",
+    "红旗",
+    "民主",
+    "鼓楼",
+    "书院",
+    "学府",
+    "新民",
+    "安澜",
+    "平安",
+    "康宁",
+    "永安",
+    "吉祥",
+    "丰收",
+    "长春",
+    "太平",
+    "兴隆",
+    "富强",
+    "公园",
+    "体育",
+    "医院",
+    "电力",
+    "邮电",
+    "粮站",
+    "农机",
+    "供销",
+    "马坎",
+    "磨沟",
+    "白庙",
+    "水西",
+    "新安",
+    "西城",
+    "东堤",
+    "南堤",
+    "江滨",
+    "培新",
+    "共和",
+    "先锋",
+    "光明",
+    "朝阳",
+    "五星",
+    "柳荫",
+    "槐树",
+    "石板",
+    "大北",
+    "财神庙",
+    "城隍庙",
 ]
 STREET_SUFFIXES = [
-    "巷", "街", "路", "里", "坡", "后街", "横街", "路东段", "路西段", "路南段", "路北段", "小巷",
+    "巷",
+    "街",
+    "路",
+    "里",
+    "坡",
+    "后街",
+    "横街",
+    "路东段",
+    "路西段",
+    "路南段",
+    "路北段",
+    "小巷",
 ]
 SURNAMES = [
-    "王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周", "徐", "孙", "马", "朱", "胡", "郭",
-    "何", "高", "林", "罗", "郑", "梁", "谢", "宋", "唐", "许", "韩", "冯", "邓", "曹", "彭", "曾",
-    "肖", "田", "董", "袁", "潘", "蒋", "蔡", "余", "杜", "叶", "程", "苏", "魏", "吕", "丁", "任",
-    "沈", "姚", "卢", "姜", "崔", "钟", "谭", "陆", "汪", "范", "金", "石", "廖", "贾", "夏", "付",
+    "王",
+    "李",
+    "张",
+    "刘",
+    "陈",
+    "杨",
+    "黄",
+    "赵",
+    "吴",
+    "周",
+    "徐",
+    "孙",
+    "马",
+    "朱",
+    "胡",
+    "郭",
+    "何",
+    "高",
+    "林",
+    "罗",
+    "郑",
+    "梁",
+    "谢",
+    "宋",
+    "唐",
+    "许",
+    "韩",
+    "冯",
+    "邓",
+    "曹",
+    "彭",
+    "曾",
+    "肖",
+    "田",
+    "董",
+    "袁",
+    "潘",
+    "蒋",
+    "蔡",
+    "余",
+    "杜",
+    "叶",
+    "程",
+    "苏",
+    "魏",
+    "吕",
+    "丁",
+    "任",
+    "沈",
+    "姚",
+    "卢",
+    "姜",
+    "崔",
+    "钟",
+    "谭",
+    "陆",
+    "汪",
+    "范",
+    "金",
+    "石",
+    "廖",
+    "贾",
+    "夏",
+    "付",
 ]
 GIVEN_CHARS = [
-    "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
-    "超", "秀英", "霞", "平", "刚", "桂英", "建华", "志强", "海燕", "红梅", "国庆", "小龙", "文",
-    "华", "斌", "玲", "波", "鹏", "辉", "兰", "建国", "秀兰", "玉梅", "德明", "永红", "春燕",
+    "伟",
+    "芳",
+    "娜",
+    "敏",
+    "静",
+    "丽",
+    "强",
+    "磊",
+    "军",
+    "洋",
+    "勇",
+    "艳",
+    "杰",
+    "娟",
+    "涛",
+    "明",
+    "超",
+    "秀英",
+    "霞",
+    "平",
+    "刚",
+    "桂英",
+    "建华",
+    "志强",
+    "海燕",
+    "红梅",
+    "国庆",
+    "小龙",
+    "文",
+    "华",
+    "斌",
+    "玲",
+    "波",
+    "鹏",
+    "辉",
+    "兰",
+    "建国",
+    "秀兰",
+    "玉梅",
+    "德明",
+    "永红",
+    "春燕",
 ]
 VILLAGE_SUFFIXES = [
-    "岭村", "家湾村", "家庄村", "家坪村", "家沟村", "家营村", "家坝村", "家河村", "家台村", "湾村",
-    "坪村", "家院村",
+    "岭村",
+    "家湾村",
+    "家庄村",
+    "家坪村",
+    "家沟村",
+    "家营村",
+    "家坝村",
+    "家河村",
+    "家台村",
+    "湾村",
+    "坪村",
+    "家院村",
 ]
 COMPOUND_PREFIXES = [
-    "育才", "兴安", "幸福", "建设", "和平", "文化", "金州", "香溪", "巴山", "汉江", "纺织厂", "化肥厂",
-    "丝绸厂", "棉纺厂", "粮站", "供销社", "邮电", "电力", "农机", "物资局", "水电局", "交通局",
-    "卫生局", "食品公司", "百货公司", "五金厂", "印刷厂", "酒厂", "烟厂", "汽修厂", "木材公司",
-    "建筑公司", "教师", "医院", "水泥厂", "面粉厂", "东关", "西关", "南门", "北门",
+    "育才",
+    "兴安",
+    "幸福",
+    "建设",
+    "和平",
+    "文化",
+    "金州",
+    "香溪",
+    "巴山",
+    "汉江",
+    "纺织厂",
+    "化肥厂",
+    "丝绸厂",
+    "棉纺厂",
+    "粮站",
+    "供销社",
+    "邮电",
+    "电力",
+    "农机",
+    "物资局",
+    "水电局",
+    "交通局",
+    "卫生局",
+    "食品公司",
+    "百货公司",
+    "五金厂",
+    "印刷厂",
+    "酒厂",
+    "烟厂",
+    "汽修厂",
+    "木材公司",
+    "建筑公司",
+    "教师",
+    "医院",
+    "水泥厂",
+    "面粉厂",
+    "东关",
+    "西关",
+    "南门",
+    "北门",
 ]
 COMPOUND_SUFFIXES = ["小区", "家属院", "大院", "新村", "宿舍", "家属楼"]
 ENTRANCE_ROADS = [
-    "江北大道", "巴山大道", "兴安大道", "安康大道", "滨江大道", "汉江大道", "高新大道", "金州路",
-    "香溪路", "育才路", "南环路", "北环路", "316国道", "包茂高速", "十天高速", "西康高速",
+    "江北大道",
+    "巴山大道",
+    "兴安大道",
+    "安康大道",
+    "滨江大道",
+    "汉江大道",
+    "高新大道",
+    "金州路",
+    "香溪路",
+    "育才路",
+    "南环路",
+    "北环路",
+    "316国道",
+    "包茂高速",
+    "十天高速",
+    "西康高速",
 ]
 SIDE_WORD = {"W": "西", "E": "东", "N": "北", "S": "南"}
 GRADES4 = ["一级", "二级", "三级", "四级"]
@@ -152,28 +441,32 @@ STANDARDS: list[tuple[str, str, str, int, int, int, float, float, int, float, st
     ("STD-GEN-2", "*", "二级", 2, 14, 90, 1.5, 10.0, 70, 2.0, "通用二级"),
     ("STD-GEN-3", "*", "三级", 2, 12, 120, 1.0, 8.0, 100, 1.5, "通用三级"),
     ("STD-GEN-4", "*", "四级", 1, 8, 240, 0.6, 6.0, 100, 1.0, "通用四级：一日一扫"),
-    ("STD-UV-1", "urban_villages", "一级", 3, 16, 60, 0.6, 4.0, 50, 3.0,
-     "城中村一级：生活垃圾日产日清，严禁露天堆放"),
+    ("STD-UV-1", "urban_villages", "一级", 3, 16, 60, 0.6, 4.0, 50, 3.0, "城中村一级：生活垃圾日产日清，严禁露天堆放"),
     ("STD-UV-2", "urban_villages", "二级", 2, 14, 90, 0.45, 3.0, 70, 2.0, "城中村二级"),
     ("STD-UV-3", "urban_villages", "三级", 2, 12, 120, 0.3, 2.5, 100, 1.5, "城中村三级"),
-    ("STD-BS-1", "back_streets", "一级", 3, 16, 60, 2.2, 12.0, 50, 3.0,
-     "背街小巷一级：路面见本色，无积水无杂物"),
+    ("STD-BS-1", "back_streets", "一级", 3, 16, 60, 2.2, 12.0, 50, 3.0, "背街小巷一级：路面见本色，无积水无杂物"),
     ("STD-BS-2", "back_streets", "二级", 2, 14, 90, 1.6, 10.0, 70, 2.0, "背街小巷二级"),
-    ("STD-BS-3", "back_streets", "三级", 2, 12, 120, 1.1, 8.0, 100, 1.5,
-     "背街小巷三级；四级背街按通用四级（*）执行"),
-    ("STD-UC-1", "unmanaged_compounds", "一级", 2, 14, 60, 0.8, 5.0, 50, 2.0,
-     "无物业小区一级：楼道院落每日清扫"),
+    ("STD-BS-3", "back_streets", "三级", 2, 12, 120, 1.1, 8.0, 100, 1.5, "背街小巷三级；四级背街按通用四级（*）执行"),
+    ("STD-UC-1", "unmanaged_compounds", "一级", 2, 14, 60, 0.8, 5.0, 50, 2.0, "无物业小区一级：楼道院落每日清扫"),
     ("STD-UC-2", "unmanaged_compounds", "二级", 2, 12, 90, 0.6, 4.0, 70, 1.5, "无物业小区二级"),
-    ("STD-UC-3", "unmanaged_compounds", "三级", 1, 10, 120, 0.4, 3.0, 100, 1.0,
-     "无物业小区三级"),
-    ("STD-CE-1", "city_entrances", "一级", 3, 18, 30, 1.2, 14.0, 50, 2.0,
-     "城市出入口一级：门户形象路段，机扫加人工"),
+    ("STD-UC-3", "unmanaged_compounds", "三级", 1, 10, 120, 0.4, 3.0, 100, 1.0, "无物业小区三级"),
+    ("STD-CE-1", "city_entrances", "一级", 3, 18, 30, 1.2, 14.0, 50, 2.0, "城市出入口一级：门户形象路段，机扫加人工"),
     ("STD-CE-2", "city_entrances", "二级", 2, 16, 60, 0.9, 11.0, 70, 1.5, "城市出入口二级"),
-    ("STD-RB-1", "riverbank_segments", "一级", 2, 14, 60, 1.0, 9.0, 80, 2.0,
-     "沿江河一级：岸线无漂浮物、无垃圾"),
+    ("STD-RB-1", "riverbank_segments", "一级", 2, 14, 60, 1.0, 9.0, 80, 2.0, "沿江河一级：岸线无漂浮物、无垃圾"),
     ("STD-RB-2", "riverbank_segments", "二级", 1, 12, 120, 0.7, 7.0, 100, 1.0, "沿江河二级"),
-    ("STD-FA-1", "facilities", "一级", 4, 16, 30, 2.0, 15.0, 50, 3.0,
-     "环卫设施：公厕每日保洁四次，转运站日产日清，果皮箱每日清掏"),
+    (
+        "STD-FA-1",
+        "facilities",
+        "一级",
+        4,
+        16,
+        30,
+        2.0,
+        15.0,
+        50,
+        3.0,
+        "环卫设施：公厕每日保洁四次，转运站日产日清，果皮箱每日清掏",
+    ),
 ]
 FACILITY_STANDARD = "STD-FA-1"
 
@@ -325,11 +618,7 @@ class River:
         """Centreline y at x: two superposed sine waves (gentle meanders)."""
         a1, l1, p1, a2, l2, p2 = self.params
         t = np.asarray(x, dtype=float) - self.x0
-        return (
-            self.base_y
-            + a1 * np.sin(2 * np.pi * t / l1 + p1)
-            + a2 * np.sin(2 * np.pi * t / l2 + p2)
-        )
+        return self.base_y + a1 * np.sin(2 * np.pi * t / l1 + p1) + a2 * np.sin(2 * np.pi * t / l2 + p2)
 
     def polygon(self) -> shapely.Polygon:
         """The water between the banks (used to keep other features out of the river)."""
@@ -404,8 +693,7 @@ class DemoBuilder:
         self.height = self.y1 - self.y0
         self.ny = max(4, round(4 * s))
         total = N_DISTRICTS * scale
-        self.row_counts = [total // self.ny + (1 if r < total % self.ny else 0)
-                           for r in range(self.ny)]
+        self.row_counts = [total // self.ny + (1 if r < total % self.ny else 0) for r in range(self.ny)]
         self.row_h = self.height / self.ny
         self.frame = shapely.box(self.x0, self.y0, self.x1, self.y1)
         self.rivers: list[River] = []
@@ -427,9 +715,12 @@ class DemoBuilder:
         for i, row in enumerate(range(1, self.ny - 1, 4)):
             name = RIVER_NAMES[i] if i < len(RIVER_NAMES) else f"{RIVER_NAMES[i % 10 + 1]}{i}"
             params = (
-                float(rng.uniform(90, 130)), float(rng.uniform(5000, 8000)),
-                float(rng.uniform(0, 2 * np.pi)), float(rng.uniform(25, 40)),
-                float(rng.uniform(2000, 2800)), float(rng.uniform(0, 2 * np.pi)),
+                float(rng.uniform(90, 130)),
+                float(rng.uniform(5000, 8000)),
+                float(rng.uniform(0, 2 * np.pi)),
+                float(rng.uniform(25, 40)),
+                float(rng.uniform(2000, 2800)),
+                float(rng.uniform(0, 2 * np.pi)),
             )
             base_y = self.y0 + (row + 0.63) * self.row_h
             river = River(name, row, base_y, params, self.x0)
@@ -455,10 +746,12 @@ class DemoBuilder:
         got = 0
         while got < m:
             k = max(32, 3 * (m - got))
-            pts = np.column_stack([
-                self.rng.uniform(self.x0 + margin, self.x1 - margin, k),
-                self.rng.uniform(self.y0 + margin, self.y1 - margin, k),
-            ])
+            pts = np.column_stack(
+                [
+                    self.rng.uniform(self.x0 + margin, self.x1 - margin, k),
+                    self.rng.uniform(self.y0 + margin, self.y1 - margin, k),
+                ]
+            )
             keep = self.rng.random(k) < self.near_river_weight(pts)
             out.append(pts[keep])
             got += int(keep.sum())
@@ -520,7 +813,10 @@ class DemoBuilder:
     def _entrance_line(self, side: str, pos: float) -> shapely.LineString:
         rng = self.rng
         start = {
-            "W": (self.x0, pos), "E": (self.x1, pos), "N": (pos, self.y1), "S": (pos, self.y0),
+            "W": (self.x0, pos),
+            "E": (self.x1, pos),
+            "N": (pos, self.y1),
+            "S": (pos, self.y0),
         }[side]
         inward = {"W": 0.0, "E": np.pi, "N": -np.pi / 2, "S": np.pi / 2}[side]
         heading = inward + rng.uniform(-0.06, 0.06)
@@ -534,8 +830,7 @@ class DemoBuilder:
             rest = (1 - f) * length
             pts.append((p[0] + rest * math.cos(heading), p[1] + rest * math.sin(heading)))
         else:
-            pts.append((start[0] + length * math.cos(heading),
-                        start[1] + length * math.sin(heading)))
+            pts.append((start[0] + length * math.cos(heading), start[1] + length * math.sin(heading)))
         return shapely.LineString(pts)
 
     # ------------------------------------------------------------- districts
@@ -598,9 +893,13 @@ class DemoBuilder:
                 a1, l1, p1 = rng.uniform(30, 70), rng.uniform(2500, 5000), rng.uniform(0, 2 * np.pi)
                 a2, l2, p2 = rng.uniform(10, 25), rng.uniform(700, 1400), rng.uniform(0, 2 * np.pi)
                 t = knots - self.x0
-                ys = (self.y0 + j * h + a1 * np.sin(2 * np.pi * t / l1 + p1)
-                      + a2 * np.sin(2 * np.pi * t / l2 + p2)
-                      + rng.uniform(-8, 8, len(knots)))
+                ys = (
+                    self.y0
+                    + j * h
+                    + a1 * np.sin(2 * np.pi * t / l1 + p1)
+                    + a2 * np.sin(2 * np.pi * t / l2 + p2)
+                    + rng.uniform(-8, 8, len(knots))
+                )
             bx.append(knots)
             by.append(ys)
 
@@ -632,8 +931,7 @@ class DemoBuilder:
             else:
                 ym = river.centre_y(xm)
             for k in range(n - 1):
-                inner.append(np.array([knot(r, x_bot[r][k]), (xm[k], ym[k]),
-                                       knot(r + 1, x_top[r][k])]))
+                inner.append(np.array([knot(r, x_bot[r][k]), (xm[k], ym[k]), knot(r + 1, x_top[r][k])]))
             if river is not None:
                 inner = self._cut_banks(river, inner)
             dividers = [west, *inner, east]
@@ -643,8 +941,8 @@ class DemoBuilder:
                 i1 = int(np.searchsorted(bx[r], right[0, 0]))
                 j0 = int(np.searchsorted(bx[r + 1], left[-1, 0]))
                 j1 = int(np.searchsorted(bx[r + 1], right[-1, 0]))
-                bottom = np.column_stack([bx[r][i0:i1 + 1], by[r][i0:i1 + 1]])
-                top = np.column_stack([bx[r + 1][j0:j1 + 1], by[r + 1][j0:j1 + 1]])[::-1]
+                bottom = np.column_stack([bx[r][i0 : i1 + 1], by[r][i0 : i1 + 1]])
+                top = np.column_stack([bx[r + 1][j0 : j1 + 1], by[r + 1][j0 : j1 + 1]])[::-1]
                 ring = np.vstack([bottom, right[1:-1], top, left[1:-1][::-1]])
                 cells.append((r, k, shapely.Polygon(ring)))
 
@@ -657,10 +955,15 @@ class DemoBuilder:
             copy = d // 16
             name = f"{base}{cn_number(copy + 1) if copy else ''}片区"
             self.cell_index[(r, k)] = d
-            self.layers["districts"].append(Feature(
-                "districts", poly, {"id": ids[d], "name": name}, district=d,
-                tag=base + (cn_number(copy + 1) if copy else ""),
-            ))
+            self.layers["districts"].append(
+                Feature(
+                    "districts",
+                    poly,
+                    {"id": ids[d], "name": name},
+                    district=d,
+                    tag=base + (cn_number(copy + 1) if copy else ""),
+                )
+            )
         geoms = np.array([f.geom for f in self.layers["districts"]], dtype=object)
         if not shapely.is_valid(geoms).all():
             raise RuntimeError("invalid district cell")
@@ -710,17 +1013,24 @@ class DemoBuilder:
                 inner = [int(np.searchsorted(arr[:, 0], x)) for x, _ in river.crossings[bank]]
                 cut = [0, *inner, len(arr) - 1]
                 for k in range(n):
-                    seg = arr[cut[k]:cut[k + 1] + 1]
+                    seg = arr[cut[k] : cut[k + 1] + 1]
                     d = self.cell_index[(river.row, k)]
                     district = self.layers["districts"][d]
-                    feats.append(Feature(
-                        "riverbank_segments", shapely.LineString(seg),
-                        {"name": f"{river.name}{word}{district.tag}段", "bank": word,
-                         "district": district.props["id"],
-                         "grade": "一级" if rng.random() < 0.55 else "二级",
-                         "width_m": float(round(rng.uniform(10, 30)))},
-                        district=d, tag=bank,
-                    ))
+                    feats.append(
+                        Feature(
+                            "riverbank_segments",
+                            shapely.LineString(seg),
+                            {
+                                "name": f"{river.name}{word}{district.tag}段",
+                                "bank": word,
+                                "district": district.props["id"],
+                                "grade": "一级" if rng.random() < 0.55 else "二级",
+                                "width_m": float(round(rng.uniform(10, 30))),
+                            },
+                            district=d,
+                            tag=bank,
+                        )
+                    )
         self._finish_layer("riverbank_segments", feats, sort=False)
 
     # ----------------------------------------------------------- placement
@@ -800,14 +1110,17 @@ class DemoBuilder:
         local = np.zeros((m, 6, 2))
         rect = np.array([[0, 0], [1, 0], [1, 1], [0, 1], [0, 1], [0, 1]], dtype=float)
         local[:] = rect
-        local[is_l] = np.stack([
-            np.column_stack([np.zeros(m), np.zeros(m)]),
-            np.column_stack([np.ones(m), np.zeros(m)]),
-            np.column_stack([np.ones(m), a]),
-            np.column_stack([b, a]),
-            np.column_stack([b, np.ones(m)]),
-            np.column_stack([np.zeros(m), np.ones(m)]),
-        ], axis=1)[is_l]
+        local[is_l] = np.stack(
+            [
+                np.column_stack([np.zeros(m), np.zeros(m)]),
+                np.column_stack([np.ones(m), np.zeros(m)]),
+                np.column_stack([np.ones(m), a]),
+                np.column_stack([b, a]),
+                np.column_stack([b, np.ones(m)]),
+                np.column_stack([np.zeros(m), np.ones(m)]),
+            ],
+            axis=1,
+        )[is_l]
         local = (local - 0.5) * np.stack([w, h], axis=-1)[:, None, :]
         local += rng.uniform(-0.04, 0.04, (m, 6, 2)) * np.minimum(w, h)[:, None, None]
         theta = GRID_ANGLE + rng.normal(0, 0.12, m) + rng.integers(0, 2, m) * np.pi / 2
@@ -844,16 +1157,14 @@ class DemoBuilder:
             kinds[bad, j] = 0
             state += kinds[:, j]
         turn = np.cumsum(kinds * (np.pi / 2) + rng.uniform(-0.12, 0.12, (m, 5)), axis=1)
-        heading = (GRID_ANGLE + rng.normal(0, 0.05, m) + rng.integers(0, 4, m) * np.pi / 2)
+        heading = GRID_ANGLE + rng.normal(0, 0.05, m) + rng.integers(0, 4, m) * np.pi / 2
         heading = heading[:, None] + turn
         steps = seg[..., None] * np.stack([np.cos(heading), np.sin(heading)], axis=-1)
-        pts = np.concatenate([start[:, None, :], start[:, None, :] + np.cumsum(steps, axis=1)],
-                             axis=1)
+        pts = np.concatenate([start[:, None, :], start[:, None, :] + np.cumsum(steps, axis=1)], axis=1)
         short = np.where(used, seg, np.inf).min(axis=1) < 25.0
         keep = ~short
         valid = (np.arange(6)[None, :] <= nseg[:, None]) & keep[:, None]
-        lines = shapely.linestrings(pts[valid], indices=np.repeat(np.arange(int(keep.sum())),
-                                                                   nv[keep]))
+        lines = shapely.linestrings(pts[valid], indices=np.repeat(np.arange(int(keep.sum())), nv[keep]))
         return lines, np.zeros(len(lines), dtype=int)
 
     def _facility_batch(self, m: int) -> tuple[np.ndarray, np.ndarray]:
@@ -863,8 +1174,7 @@ class DemoBuilder:
         near = rng.random(m) < 0.65
         idx = rng.integers(0, len(streets), m)
         t = rng.random(m)
-        on = shapely.get_coordinates(shapely.line_interpolate_point(streets[idx], t,
-                                                                     normalized=True))
+        on = shapely.get_coordinates(shapely.line_interpolate_point(streets[idx], t, normalized=True))
         off = rng.uniform(6, 12, m)
         ang = rng.uniform(0, 2 * np.pi, m)
         near_pts = on + off[:, None] * np.column_stack([np.cos(ang), np.sin(ang)])
@@ -892,8 +1202,7 @@ class DemoBuilder:
                 f.district = int(d)
         if sort:
             xy = shapely.get_coordinates(rep)
-            order = sorted(range(len(feats)),
-                           key=lambda i: (feats[i].district, -round(xy[i, 1]), round(xy[i, 0]), i))
+            order = sorted(range(len(feats)), key=lambda i: (feats[i].district, -round(xy[i, 1]), round(xy[i, 0]), i))
             feats = [feats[i] for i in order]
         ids = make_ids(layer, len(feats), self.scale)
         for f, fid in zip(feats, ids, strict=True):
@@ -908,16 +1217,13 @@ class DemoBuilder:
             across = 2 * shapely.minimum_bounding_radius(g)
             return (across >= 200) & (across <= 600)
 
-        geoms, _ = self.place(self._village_batch, n, [(self.water, 60.0)], 40.0, size_ok,
-                              margin=60.0)
-        names = combo_names(self.rng, n, SURNAMES, VILLAGE_SUFFIXES,
-                            lambda p, s, k: f"{p}{s[:-1]}{cn_number(k)}村")
+        geoms, _ = self.place(self._village_batch, n, [(self.water, 60.0)], 40.0, size_ok, margin=60.0)
+        names = combo_names(self.rng, n, SURNAMES, VILLAGE_SUFFIXES, lambda p, s, k: f"{p}{s[:-1]}{cn_number(k)}村")
         grades = self.rng.choice(["一级", "二级", "三级"], size=n, p=[0.2, 0.5, 0.3])
         feats = []
         for g, name, grade in zip(geoms, names, grades, strict=True):
             households = int(shapely.area(g) / 10000 * self.rng.uniform(40, 90))
-            feats.append(Feature("urban_villages", g, {"name": name, "grade": str(grade),
-                                                       "households": households}))
+            feats.append(Feature("urban_villages", g, {"name": name, "grade": str(grade), "households": households}))
         self.village_geoms = geoms
         self._finish_layer("urban_villages", feats)
 
@@ -931,23 +1237,26 @@ class DemoBuilder:
             across = 2 * shapely.minimum_bounding_radius(g)
             return (across >= 60) & (across <= 250)
 
-        geoms, _ = self.place(self._compound_batch, n - n_pairs, keep_out, 20.0, size_ok,
-                              margin=60.0)
+        geoms, _ = self.place(self._compound_batch, n - n_pairs, keep_out, 20.0, size_ok, margin=60.0)
         partners = self._plant_overlaps(geoms, n_pairs, keep_out, size_ok)
         all_geoms = np.concatenate([geoms, np.array([b for _, b in partners], dtype=object)])
-        names = combo_names(self.rng, n, COMPOUND_PREFIXES, COMPOUND_SUFFIXES,
-                            lambda p, s, k: f"{p}{s}{cn_number(k)}期")
+        names = combo_names(
+            self.rng, n, COMPOUND_PREFIXES, COMPOUND_SUFFIXES, lambda p, s, k: f"{p}{s}{cn_number(k)}期"
+        )
         grades = self.rng.choice(["一级", "二级", "三级"], size=n, p=[0.2, 0.5, 0.3])
         feats = []
         for i, (g, name, grade) in enumerate(zip(all_geoms, names, grades, strict=True)):
             households = max(20, int(shapely.area(g) / 10000 * self.rng.uniform(60, 150)))
-            feats.append(Feature("unmanaged_compounds", g,
-                                 {"name": name, "grade": str(grade), "households": households},
-                                 tag=f"g{i}"))
+            feats.append(
+                Feature(
+                    "unmanaged_compounds", g, {"name": name, "grade": str(grade), "households": households}, tag=f"g{i}"
+                )
+            )
         self._finish_layer("unmanaged_compounds", feats)
         by_tag = {f.tag: f.props["id"] for f in self.layers["unmanaged_compounds"]}
-        self.overlap_pairs = [(str(by_tag[f"g{a}"]), str(by_tag[f"g{len(geoms) + i}"]))
-                              for i, (a, _) in enumerate(partners)]
+        self.overlap_pairs = [
+            (str(by_tag[f"g{a}"]), str(by_tag[f"g{len(geoms) + i}"])) for i, (a, _) in enumerate(partners)
+        ]
 
     def _plant_overlaps(
         self,
@@ -976,8 +1285,9 @@ class DemoBuilder:
             direction = np.array([math.cos(theta), math.sin(theta)])
             reach = shapely.minimum_bounding_radius(ga) + shapely.minimum_bounding_radius(shape)
 
-            def moved(t: float, shape: shapely.Geometry = shape,
-                      ca: np.ndarray = ca, direction: np.ndarray = direction) -> shapely.Geometry:
+            def moved(
+                t: float, shape: shapely.Geometry = shape, ca: np.ndarray = ca, direction: np.ndarray = direction
+            ) -> shapely.Geometry:
                 offset = ca + t * direction
                 return shapely.transform(shape, lambda c, o=offset: c + o)
 
@@ -1016,39 +1326,44 @@ class DemoBuilder:
         """Back streets: 150-900 m, 2-6 vertices, ≥40 m from each other and off the river."""
         n = N_STREETS * self.scale
         entrances = np.array(self.entrance_lines, dtype=object)
-        geoms, _ = self.place(self._street_batch, n, [(self.water, 30.0), (entrances, 45.0)],
-                              40.0, margin=40.0)
+        geoms, _ = self.place(self._street_batch, n, [(self.water, 30.0), (entrances, 45.0)], 40.0, margin=40.0)
         self.street_geoms = geoms
-        names = combo_names(self.rng, n, STREET_PREFIXES, STREET_SUFFIXES,
-                            lambda p, s, k: f"{p}{cn_number(k)}{s}")
+        names = combo_names(self.rng, n, STREET_PREFIXES, STREET_SUFFIXES, lambda p, s, k: f"{p}{cn_number(k)}{s}")
         grades = self.rng.choice(GRADES4, size=n, p=[0.15, 0.4, 0.35, 0.1])
         widths = np.round((3 + 9 * self.rng.beta(1.5, 3.0, n)) * 2) / 2
-        feats = [Feature("back_streets", g, {"name": name, "grade": str(grade),
-                                             "width_m": float(w)}, tag=f"s{i}")
-                 for i, (g, name, grade, w) in enumerate(zip(geoms, names, grades, widths,
-                                                             strict=True))]
+        feats = [
+            Feature("back_streets", g, {"name": name, "grade": str(grade), "width_m": float(w)}, tag=f"s{i}")
+            for i, (g, name, grade, w) in enumerate(zip(geoms, names, grades, widths, strict=True))
+        ]
         self._finish_layer("back_streets", feats)
 
     def build_entrance_features(self) -> None:
         """Turn the entrance lines drawn with the frame into features."""
         rng = self.rng
         roads = [ENTRANCE_ROADS[int(i)] for i in rng.permutation(len(ENTRANCE_ROADS))]
-        names = dedupe([f"{roads[i % len(roads)]}{SIDE_WORD[side]}入口"
-                        for i, (side, _) in enumerate(self.entrance_anchors)])
+        names = dedupe(
+            [f"{roads[i % len(roads)]}{SIDE_WORD[side]}入口" for i, (side, _) in enumerate(self.entrance_anchors)]
+        )
         feats = []
         for i, g in enumerate(self.entrance_lines):
-            feats.append(Feature("city_entrances", g, {
-                "name": names[i], "grade": "一级" if rng.random() < 0.67 else "二级",
-                "width_m": float(round(rng.uniform(20, 40))),
-            }))
+            feats.append(
+                Feature(
+                    "city_entrances",
+                    g,
+                    {
+                        "name": names[i],
+                        "grade": "一级" if rng.random() < 0.67 else "二级",
+                        "width_m": float(round(rng.uniform(20, 40))),
+                    },
+                )
+            )
         self._finish_layer("city_entrances", feats, sort=False)
 
     def build_facilities(self) -> None:
         """Toilets, transfer stations and litter bins, named after the nearest back street."""
         n = N_FACILITIES * self.scale
         geoms, near = self.place(self._facility_batch, n, [(self.water, 20.0)], 25.0, margin=40.0)
-        kinds = np.where(near == 1, "果皮箱",
-                         np.where(self.rng.random(n) < 0.72, "公厕", "垃圾转运站"))
+        kinds = np.where(near == 1, "果皮箱", np.where(self.rng.random(n) < 0.72, "公厕", "垃圾转运站"))
         nearest = shapely.STRtree(self.street_geoms).query_nearest(geoms, all_matches=False)
         street_of = np.empty(n, dtype=int)
         street_of[nearest[0]] = nearest[1]
@@ -1075,8 +1390,7 @@ class DemoBuilder:
         n_cm = 80 * copies
 
         def person() -> str:
-            return str(SURNAMES[rng.integers(len(SURNAMES))]) + str(
-                GIVEN_CHARS[rng.integers(len(GIVEN_CHARS))])
+            return str(SURNAMES[rng.integers(len(SURNAMES))]) + str(GIVEN_CHARS[rng.integers(len(GIVEN_CHARS))])
 
         def landline() -> str:
             return f"0915-3{rng.integers(0, 1_000_000):06d}"
@@ -1116,26 +1430,60 @@ class DemoBuilder:
         for s in range(n_so):
             d = first_district[s]
             tag = self.layers["districts"][d].tag
-            units.append(Unit(so_ids[s], f"{tag}街道办事处", "street office",
-                              self.county[d // 16][0], person(), landline(), 0,
-                              str(self.layers["districts"][d].props["id"]), d // 16))
+            units.append(
+                Unit(
+                    so_ids[s],
+                    f"{tag}街道办事处",
+                    "street office",
+                    self.county[d // 16][0],
+                    person(),
+                    landline(),
+                    0,
+                    str(self.layers["districts"][d].props["id"]),
+                    d // 16,
+                )
+            )
         cm_ids = unit_ids("CM", n_cm, 3)
-        cm_names = combo_names(rng, n_cm, STREET_PREFIXES, ["社区居委会", "路社区居委会",
-                                                            "街社区居委会"],
-                               lambda p, s, k: f"{p}{cn_number(k)}{s}")
+        cm_names = combo_names(
+            rng,
+            n_cm,
+            STREET_PREFIXES,
+            ["社区居委会", "路社区居委会", "街社区居委会"],
+            lambda p, s, k: f"{p}{cn_number(k)}{s}",
+        )
         self.cm_of_district: list[list[str]] = [[] for _ in range(n_d)]
         for i in range(n_cm):
             d = i * n_d // n_cm
             self.cm_of_district[d].append(cm_ids[i])
-            units.append(Unit(cm_ids[i], cm_names[i], "community", self.so_of_district[d],
-                              person(), mobile(), 0,
-                              str(self.layers["districts"][d].props["id"]), d // 16))
+            units.append(
+                Unit(
+                    cm_ids[i],
+                    cm_names[i],
+                    "community",
+                    self.so_of_district[d],
+                    person(),
+                    mobile(),
+                    0,
+                    str(self.layers["districts"][d].props["id"]),
+                    d // 16,
+                )
+            )
         hq_ids = unit_ids("HQ", n_d, 2)
         self.hq = hq_ids
         for d, feat in enumerate(self.layers["districts"]):
-            units.append(Unit(hq_ids[d], f"{feat.props['name']}指挥部", "district HQ",
-                              self.dept[d // 16]["市创建办"], person(), landline(), 0,
-                              str(feat.props["id"]), d // 16))
+            units.append(
+                Unit(
+                    hq_ids[d],
+                    f"{feat.props['name']}指挥部",
+                    "district HQ",
+                    self.dept[d // 16]["市创建办"],
+                    person(),
+                    landline(),
+                    0,
+                    str(feat.props["id"]),
+                    d // 16,
+                )
+            )
             feat.props["hq_unit"] = hq_ids[d]
             feat.props["street_office"] = self.so_of_district[d]
         cp_ids = unit_ids("CP", len(COMPANIES) * copies, 2)
@@ -1145,8 +1493,7 @@ class DemoBuilder:
             for k, name in enumerate(COMPANIES):
                 uid = cp_ids[c * len(COMPANIES) + k]
                 full = name if c == 0 else f"{name}第{cn_number(c + 1)}分公司"
-                units.append(Unit(uid, full, "company", self.dept[c]["市城管局"], person(),
-                                  mobile(), 0, "", c))
+                units.append(Unit(uid, full, "company", self.dept[c]["市城管局"], person(), mobile(), 0, "", c))
                 ids.append(uid)
             self.company.append(ids)
         names = dedupe([u.name for u in units])
@@ -1162,8 +1509,7 @@ class DemoBuilder:
         return options[int(self.rng.integers(len(options)))]
 
     def _depts(self, c: int, exclude: Sequence[str] = ()) -> list[str]:
-        return [uid for name, uid in self.dept[c].items()
-                if uid not in self.idle and name not in exclude]
+        return [uid for name, uid in self.dept[c].items() if uid not in self.idle and name not in exclude]
 
     def _lead_for(self, f: Feature) -> str:
         """The natural lead unit for a feature, by layer (who does this work in a real plan)."""
@@ -1261,8 +1607,7 @@ class DemoBuilder:
 
         # Planted 1: compounds nobody holds.
         overlap_ids = {x for pair in self.overlap_pairs for x in pair}
-        compounds = [f for f in self.layers["unmanaged_compounds"]
-                     if str(f.props["id"]) not in overlap_ids]
+        compounds = [f for f in self.layers["unmanaged_compounds"] if str(f.props["id"]) not in overlap_ids]
         for k in rng.permutation(len(compounds))[:scale]:
             fid = str(compounds[int(k)].props["id"])
             rows[fid] = []
@@ -1289,24 +1634,32 @@ class DemoBuilder:
             rows[fid] = [Row(fid, rows[fid][0].unit_id, "lead", 0.0, to_m)]
             self.planted["gap"].append(f"{fid}:0-{fmt_m(to_m)}-{fmt_m(f.length_floor)}")
         split_pool = [i for i in order if i not in gap_streets and streets[i].length_floor >= 380]
-        split = split_pool[:N_SPLIT_STREETS * scale]
+        split = split_pool[: N_SPLIT_STREETS * scale]
         for i in split:
             f = streets[i]
             fid = str(f.props["id"])
             cut = float(round(f.length_floor * rng.uniform(0.35, 0.65) / 10) * 10)
             first = rows[fid][0].unit_id
-            others = [u for u in (self._depts(f.district // 16) + self.cm_of_district[f.district])
-                      if u != first and u not in {r.unit_id for r in rows[fid]}]
+            others = [
+                u
+                for u in (self._depts(f.district // 16) + self.cm_of_district[f.district])
+                if u != first and u not in {r.unit_id for r in rows[fid]}
+            ]
             second = self._pick(others)
-            rows[fid] = [Row(fid, first, "lead", 0.0, cut),
-                         Row(fid, second, "lead", cut, f.length_floor), *rows[fid][1:]]
+            rows[fid] = [
+                Row(fid, first, "lead", 0.0, cut),
+                Row(fid, second, "lead", cut, f.length_floor),
+                *rows[fid][1:],
+            ]
             self.notes["split"].append(f"{fid}:0-{fmt_m(cut)}-{fmt_m(f.length_floor)}")
 
         # Lead changes on 2026-01-01.
         taken = set(self.planted["unheld"]) | overlap_ids
         taken |= {str(streets[i].props["id"]) for i in gap_streets + split}
-        pools = [self.layers[x] for x in ("back_streets", "urban_villages",
-                                          "unmanaged_compounds", "back_streets", "facilities")]
+        pools = [
+            self.layers[x]
+            for x in ("back_streets", "urban_villages", "unmanaged_compounds", "back_streets", "facilities")
+        ]
         for k in range(N_LEAD_CHANGES * scale):
             pool = [f for f in pools[k % len(pools)] if str(f.props["id"]) not in taken]
             f = pool[int(rng.integers(len(pool)))]
@@ -1321,8 +1674,11 @@ class DemoBuilder:
                     break
             if new in present:
                 new = self._pick([u for u in self._depts(f.district // 16) if u not in present])
-            rows[fid] = [Row(fid, old, "lead", valid_until=CHANGE_END),
-                         Row(fid, new, "lead", valid_from=CHANGE_START), *rows[fid][1:]]
+            rows[fid] = [
+                Row(fid, old, "lead", valid_until=CHANGE_END),
+                Row(fid, new, "lead", valid_from=CHANGE_START),
+                *rows[fid][1:],
+            ]
             self.notes["change"].append(f"{fid}:{old}->{new}")
 
         # Every unit but the planted idle ones holds something.
@@ -1378,8 +1734,7 @@ class DemoBuilder:
                 if r.from_m is not None and r.to_m is not None and f.length_floor:
                     area *= (r.to_m - r.from_m) / f.length_floor
                 need[r.unit_id] = need.get(r.unit_id, 0.0) + share * area * quota / 10000
-        busy = sorted(u.unit_id for u in self.units
-                      if need.get(u.unit_id, 0.0) >= 2.0 and u.kind != "company")
+        busy = sorted(u.unit_id for u in self.units if need.get(u.unit_id, 0.0) >= 2.0 and u.kind != "company")
         n_short = max(4, round(0.06 * len(busy)))
         short = {busy[int(i)] for i in rng.permutation(len(busy))[:n_short]}
         for u in self.units:
@@ -1445,30 +1800,53 @@ class DemoBuilder:
             _write_geojson(out / f"{layer}.geojson", feats)
             counts[layer] = len(feats)
         (out / "catalog.toml").write_text(self.catalog_text(), encoding="utf-8")
-        _write_csv(out / "units.csv",
-                   ["unit_id", "name", "kind", "parent", "contact", "phone", "staff", "district"],
-                   [[u.unit_id, u.name, u.kind, u.parent, u.contact, u.phone, str(u.staff),
-                     u.district] for u in self.units])
-        _write_csv(out / "standards.csv",
-                   ["standard_id", "applies_to", "grade", "sweeps_per_day", "patrol_hours",
-                    "litter_max_minutes", "workers_per_10000m2", "yuan_per_m2_year",
-                    "bin_spacing_m", "toilets_per_km", "notes"],
-                   [[str(v) for v in row] for row in STANDARDS])
+        _write_csv(
+            out / "units.csv",
+            ["unit_id", "name", "kind", "parent", "contact", "phone", "staff", "district"],
+            [[u.unit_id, u.name, u.kind, u.parent, u.contact, u.phone, str(u.staff), u.district] for u in self.units],
+        )
+        _write_csv(
+            out / "standards.csv",
+            [
+                "standard_id",
+                "applies_to",
+                "grade",
+                "sweeps_per_day",
+                "patrol_hours",
+                "litter_max_minutes",
+                "workers_per_10000m2",
+                "yuan_per_m2_year",
+                "bin_spacing_m",
+                "toilets_per_km",
+                "notes",
+            ],
+            [[str(v) for v in row] for row in STANDARDS],
+        )
         role_rank = {"lead": 0, "shared": 1, "supervisor": 2}
         table = []
         for layer in LAYER_ORDER[1:]:
             for f in self.layers[layer]:
-                rs = sorted(self.rows[str(f.props["id"])],
-                            key=lambda r: (role_rank[r.role],
-                                           -1.0 if r.from_m is None else r.from_m, r.valid_from))
+                rs = sorted(
+                    self.rows[str(f.props["id"])],
+                    key=lambda r: (role_rank[r.role], -1.0 if r.from_m is None else r.from_m, r.valid_from),
+                )
                 for r in rs:
-                    table.append([r.feature_id, r.unit_id, r.role,
-                                  "" if r.from_m is None else fmt_m(r.from_m),
-                                  "" if r.to_m is None else fmt_m(r.to_m),
-                                  r.valid_from, r.valid_until])
-        _write_csv(out / "assignments.csv",
-                   ["feature_id", "unit_id", "role", "from_m", "to_m", "valid_from",
-                    "valid_until"], table)
+                    table.append(
+                        [
+                            r.feature_id,
+                            r.unit_id,
+                            r.role,
+                            "" if r.from_m is None else fmt_m(r.from_m),
+                            "" if r.to_m is None else fmt_m(r.to_m),
+                            r.valid_from,
+                            r.valid_until,
+                        ]
+                    )
+        _write_csv(
+            out / "assignments.csv",
+            ["feature_id", "unit_id", "role", "from_m", "to_m", "valid_from", "valid_until"],
+            table,
+        )
         counts["units"] = len(self.units)
         counts["standards"] = len(STANDARDS)
         counts["assignments"] = len(table)
@@ -1504,22 +1882,46 @@ class DemoBuilder:
         spec: dict[str, dict[str, object]] = {
             "districts": {"geometry": "polygon", "priority": 100},
             "urban_villages": {"geometry": "polygon", "standard_field": "grade", "priority": 30},
-            "back_streets": {"geometry": "line", "tolerance_m": 15, "width_field": "width_m",
-                             "standard_field": "grade", "priority": 10},
-            "unmanaged_compounds": {"geometry": "polygon", "standard_field": "grade",
-                                    "priority": 20},
-            "city_entrances": {"geometry": "line", "tolerance_m": 30, "width_field": "width_m",
-                               "standard_field": "grade", "priority": 5},
-            "riverbank_segments": {"geometry": "line", "tolerance_m": 25, "width_field": "width_m",
-                                   "standard_field": "grade", "priority": 15},
-            "facilities": {"geometry": "point", "tolerance_m": 10,
-                           "default_standard": FACILITY_STANDARD, "priority": 1},
+            "back_streets": {
+                "geometry": "line",
+                "tolerance_m": 15,
+                "width_field": "width_m",
+                "standard_field": "grade",
+                "priority": 10,
+            },
+            "unmanaged_compounds": {"geometry": "polygon", "standard_field": "grade", "priority": 20},
+            "city_entrances": {
+                "geometry": "line",
+                "tolerance_m": 30,
+                "width_field": "width_m",
+                "standard_field": "grade",
+                "priority": 5,
+            },
+            "riverbank_segments": {
+                "geometry": "line",
+                "tolerance_m": 25,
+                "width_field": "width_m",
+                "standard_field": "grade",
+                "priority": 15,
+            },
+            "facilities": {
+                "geometry": "point",
+                "tolerance_m": 10,
+                "default_standard": FACILITY_STANDARD,
+                "priority": 1,
+            },
         }
         for layer in LAYER_ORDER:
             zh, en = LAYER_TITLES[layer]
             s = spec[layer]
-            lines += ["", "[[layer]]", f'id = "{layer}"', f'title = {{ zh = "{zh}", en = "{en}" }}',
-                      f'file = "{layer}.geojson"', f'geometry = "{s["geometry"]}"']
+            lines += [
+                "",
+                "[[layer]]",
+                f'id = "{layer}"',
+                f'title = {{ zh = "{zh}", en = "{en}" }}',
+                f'file = "{layer}.geojson"',
+                f'geometry = "{s["geometry"]}"',
+            ]
             for key in ("tolerance_m", "width_field"):
                 if key in s:
                     lines.append(_toml_kv(key, s[key]))
@@ -1535,14 +1937,14 @@ class DemoBuilder:
         for u in self.units:
             kinds[u.kind] = kinds.get(u.kind, 0) + 1
         names = {u.unit_id: u.name for u in self.units}
-        feat_name = {str(f.props["id"]): str(f.props["name"])
-                     for layer in LAYER_ORDER for f in self.layers[layer]}
+        feat_name = {str(f.props["id"]): str(f.props["name"]) for layer in LAYER_ORDER for f in self.layers[layer]}
         args = "" if self.scale == 1 else f" --scale {self.scale}"
         if self.seed != DEFAULT_SEED:
             args += f" --seed {self.seed}"
         layer_rows = "\n".join(
-            f"| `{layer}` | {LAYER_TITLES[layer][0]} | {LAYER_TITLES[layer][1]} | "
-            f"`{layer}.geojson` | {counts[layer]} |" for layer in LAYER_ORDER)
+            f"| `{layer}` | {LAYER_TITLES[layer][0]} | {LAYER_TITLES[layer][1]} | `{layer}.geojson` | {counts[layer]} |"
+            for layer in LAYER_ORDER
+        )
         unheld = _listing([f"`{x}` {feat_name[x]}" for x in self.planted["unheld"]])
         overlap = []
         for pair in self.planted["overlap"]:
@@ -1550,26 +1952,36 @@ class DemoBuilder:
             la = next(r.unit_id for r in self.rows[a] if r.role == "lead")
             lb = next(r.unit_id for r in self.rows[b] if r.role == "lead")
             area = self._overlap_area(a, b)
-            overlap.append(f"`{a}` {feat_name[a]} (lead `{la}` {names[la]}) and `{b}` "
-                           f"{feat_name[b]} (lead `{lb}` {names[lb]}), about {area:.0f} m²")
+            overlap.append(
+                f"`{a}` {feat_name[a]} (lead `{la}` {names[la]}) and `{b}` "
+                f"{feat_name[b]} (lead `{lb}` {names[lb]}), about {area:.0f} m²"
+            )
         gaps = []
         for item in self.planted["gap"]:
             fid, span = item.split(":")
             held, length = span.rsplit("-", 1)
-            gaps.append(f"`{fid}` {feat_name[fid]}: held {held} m only, line length {length} m "
-                        f"(EPSG:4545, rounded down), so {held.split('-')[1]}-{length} m is unheld")
+            gaps.append(
+                f"`{fid}` {feat_name[fid]}: held {held} m only, line length {length} m "
+                f"(EPSG:4545, rounded down), so {held.split('-')[1]}-{length} m is unheld"
+            )
         idle = _listing([f"`{x}` {names[x]}" for x in self.planted["idle"]])
         splits = _listing(sorted(f"`{s.split(':')[0]}`" for s in self.notes["split"]))
-        changes = _listing([
-            f"`{c.split(':')[0]}` ({c.split(':')[1].replace('->', ' → ')})"
-            for c in self.notes["change"]])
-        short = _listing([f"`{s.split(':')[0]}` {names[s.split(':')[0]]} "
-                          f"({s.split(':')[1].split('/')[0]} staff for about "
-                          f"{s.split(':')[1].split('/')[1]} needed)" for s in self.notes["short"]])
+        changes = _listing(
+            [f"`{c.split(':')[0]}` ({c.split(':')[1].replace('->', ' → ')})" for c in self.notes["change"]]
+        )
+        short = _listing(
+            [
+                f"`{s.split(':')[0]}` {names[s.split(':')[0]]} "
+                f"({s.split(':')[1].split('/')[0]} staff for about "
+                f"{s.split(':')[1].split('/')[1]} needed)"
+                for s in self.notes["short"]
+            ]
+        )
         bs4 = sum(1 for f in self.layers["back_streets"] if f.props["grade"] == "四级")
-        kind_text = ", ".join(f"{kinds.get(k, 0)} {k}" for k in
-                              ("department", "county", "street office", "community",
-                               "district HQ", "company"))
+        kind_text = ", ".join(
+            f"{kinds.get(k, 0)} {k}"
+            for k in ("department", "county", "street office", "community", "district HQ", "company")
+        )
         return f"""# 安康市中心城区（示例数据）— Ankang city centre, synthetic demo data
 
 > **示例数据，不是真实的创建工作方案。** This dataset is **synthetic**. Every
@@ -1610,14 +2022,14 @@ Feature ids are unique across the whole dataset (`D..`, `UV..`, `BS..`,
 
 ## Tables
 
-- `units.csv`: {counts['units']} units ({kind_text}).
-- `standards.csv`: {counts['standards']} cleaning standards, per layer and a generic
+- `units.csv`: {counts["units"]} units ({kind_text}).
+- `standards.csv`: {counts["standards"]} cleaning standards, per layer and a generic
   set (`applies_to = *`), grades 一级 to 四级. Figures are illustrative, in the
   spirit of CJJ/T 126-2022 (3/2/2/1 sweeps a day, 16/14/12/8 h of patrol,
   about 10 yuan/m²/year). Back streets graded 四级 ({bs4} of them) have no
   back-street 四级 standard and resolve to the generic `STD-GEN-4`;
   facilities use `default_standard = "{FACILITY_STANDARD}"`.
-- `assignments.csv`: {counts['assignments']} rows (lead / shared / supervisor).
+- `assignments.csv`: {counts["assignments"]} rows (lead / shared / supervisor).
   Districts have no rows: their headquarters (`hq_unit`) is the fallback.
 
 Deliberate features that are **not** problems:
@@ -1692,8 +2104,7 @@ def _write_geojson(path: Path, feats: list[Feature]) -> None:
             geometry = f'{{"type":"Point","coordinates":[{_num(x)},{_num(y)}]}}'
         else:
             ring = g.exterior if kind == 3 else g
-            coords = ",".join(f"[{_num(x)},{_num(y)}]"
-                              for x, y in shapely.get_coordinates(ring).tolist())
+            coords = ",".join(f"[{_num(x)},{_num(y)}]" for x, y in shapely.get_coordinates(ring).tolist())
             if kind == 3:
                 geometry = f'{{"type":"Polygon","coordinates":[[{coords}]]}}'
             else:
@@ -1717,10 +2128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Command line entry: build, write, print what was written."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scale", type=int, default=1, help="multiply every count (default 1)")
-    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
-                        help=f"random seed (default {DEFAULT_SEED})")
-    parser.add_argument("--out", type=Path, default=DEFAULT_OUT,
-                        help="output folder (default layers/ankang)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
+    parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default layers/ankang)")
     args = parser.parse_args(argv)
     if args.scale < 1:
         parser.error("--scale must be a positive integer")

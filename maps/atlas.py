@@ -61,12 +61,22 @@ class Column:
 
 
 UNIT_COLUMNS = (
-    Column("col_layer", 30), Column("col_name", 48), Column("feature_id", 22), Column("col_stretch", 28),
-    Column("col_size", 24, "right"), Column("col_standard", 17), Column("col_role", 17),
+    Column("col_layer", 30),
+    Column("col_name", 48),
+    Column("feature_id", 22),
+    Column("col_stretch", 28),
+    Column("col_size", 24, "right"),
+    Column("col_standard", 17),
+    Column("col_role", 17),
 )
 DISTRICT_COLUMNS = (
-    Column("col_layer", 27), Column("col_name", 40), Column("col_stretch", 26), Column("col_unit", 44),
-    Column("col_size", 22, "right"), Column("col_standard", 14), Column("col_role", 13),
+    Column("col_layer", 27),
+    Column("col_name", 40),
+    Column("col_stretch", 26),
+    Column("col_unit", 44),
+    Column("col_size", 22, "right"),
+    Column("col_standard", 14),
+    Column("col_role", 13),
 )
 
 
@@ -103,8 +113,13 @@ class _Layout:
 
 
 def render_atlas(
-    ds: Dataset, path: str | Path, *, by: str = "unit", options: MapOptions | None = None,
-    progress: Callable[[int, int], None] | None = None, rows_per_page: int | None = None,
+    ds: Dataset,
+    path: str | Path,
+    *,
+    by: str = "unit",
+    options: MapOptions | None = None,
+    progress: Callable[[int, int], None] | None = None,
+    rows_per_page: int | None = None,
     contents_rows: int | None = None,
 ) -> AtlasResult:
     """Write the atlas PDF to ``path``; ``progress(done, total)`` is called after each page.
@@ -165,9 +180,14 @@ def render_atlas(
                 if progress:
                     progress(done, total_pages)
             entry_options = MapOptions(
-                paper=options.paper, orientation=orientation, dpi=ATLAS_DPI,
-                color_by=options.color_by or ("layer" if by == "unit" else "unit"), hatch=options.hatch,
-                labels=options.labels, inset=True if options.inset is None else options.inset, date=options.date,
+                paper=options.paper,
+                orientation=orientation,
+                dpi=ATLAS_DPI,
+                color_by=options.color_by or ("layer" if by == "unit" else "unit"),
+                hatch=options.hatch,
+                labels=options.labels,
+                inset=True if options.inset is None else options.inset,
+                date=options.date,
             )
             fig.clear()
             previous: DrawnMap | None = None
@@ -205,9 +225,17 @@ def _entries(scene: Scene, by: str) -> list[AtlasEntry]:
             view = resolve_view(scene, unit=record.unit_id)
             rows = _zone_rows(scene, view.focus, by)
             rows += [
-                (ds.layer_spec(ds.catalog.frame.layer).title_in(scene.lang) if ds.catalog and ds.catalog.frame
-                 else w["districts"], str(scene.district_names[p]), str(scene.district_ids[p]), w["whole"], "", "",
-                 w["fallback"])
+                (
+                    ds.layer_spec(ds.catalog.frame.layer).title_in(scene.lang)
+                    if ds.catalog and ds.catalog.frame
+                    else w["districts"],
+                    str(scene.district_names[p]),
+                    str(scene.district_ids[p]),
+                    w["whole"],
+                    "",
+                    "",
+                    w["fallback"],
+                )
                 for p in view.fallback_districts
             ]
             info = _unit_info(scene, record, view)
@@ -219,8 +247,11 @@ def _entries(scene: Scene, by: str) -> list[AtlasEntry]:
             fallback = ds.frame.loc[ds.frame["district_id"] == district_id, "fallback_unit"]
             hq = str(fallback.iat[0]) if len(fallback) else ""
             names = dict(zip(ds.units["unit_id"], ds.units["name"], strict=False))
-            info = f"{w['fallback']}：{names.get(hq, hq) or '—'}" if scene.lang != "en" else (
-                f"{w['fallback']}: {names.get(hq, hq) or '-'}")
+            info = (
+                f"{w['fallback']}：{names.get(hq, hq) or '—'}"
+                if scene.lang != "en"
+                else (f"{w['fallback']}: {names.get(hq, hq) or '-'}")
+            )
             info += "  ·  " + w["zones_count"].format(n=len(view.focus))
             entries.append(AtlasEntry(str(district_id), str(name), view, rows, info))
     return entries
@@ -235,8 +266,9 @@ def _zone_rows(scene: Scene, positions: np.ndarray, by: str) -> list[tuple[str, 
     layer_order = {spec.id: i for i, spec in enumerate(scene.ds.catalog.layers)} if scene.ds.catalog else {}
     zones["_layer_rank"] = zones["layer"].map(lambda v: layer_order.get(v, 999))
     zones["_role_rank"] = zones["role"].map(lambda v: ROLE_ORDER.get(v, 9))
-    zones = zones.sort_values(["_layer_rank", "name", "feature_id", "from_m", "_role_rank"], kind="stable",
-                              na_position="first")
+    zones = zones.sort_values(
+        ["_layer_rank", "name", "feature_id", "from_m", "_role_rank"], kind="stable", na_position="first"
+    )
     rows: list[tuple[str, ...]] = []
     for zone in zones.itertuples(index=False):
         layer = scene.layer_title(zone.layer)
@@ -278,8 +310,15 @@ def _unit_info(scene: Scene, record: Any, view: View) -> str:
 # -- drawing pages --------------------------------------------------------------------
 def _footer(fig: Any, scene: Scene, layout: _Layout, page: int, pages: int) -> None:
     mm_y = 1 / layout.page_h_mm
-    fig.text(0.5, 6 * mm_y, words(scene.lang)["page_of"].format(page=page, pages=pages), ha="center", va="center",
-             fontsize=7, color="#555555")
+    fig.text(
+        0.5,
+        6 * mm_y,
+        words(scene.lang)["page_of"].format(page=page, pages=pages),
+        ha="center",
+        va="center",
+        fontsize=7,
+        color="#555555",
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -310,7 +349,12 @@ def _cover_plan(scene: Scene, layout: _Layout, options: MapOptions) -> _Cover:
 
 
 def _cover_page(
-    fig: Any, scene: Scene, layout: _Layout, cover: _Cover, title: str, entries: list[AtlasEntry],
+    fig: Any,
+    scene: Scene,
+    layout: _Layout,
+    cover: _Cover,
+    title: str,
+    entries: list[AtlasEntry],
     options: MapOptions,
 ) -> None:
     """Title, the city map coloured by layer, its legend, then the first rows of the contents."""
@@ -321,25 +365,66 @@ def _cover_page(
     bottom = layout.page_h_mm - cover.map_top_mm - cover.map_height_mm
     rect = (MARGIN_MM * mm_x, bottom * mm_y, 1 - 2 * MARGIN_MM * mm_x, cover.map_height_mm * mm_y)
     city_options = MapOptions(
-        paper=options.paper, orientation=options.orientation, dpi=ATLAS_DPI, color_by="layer", hatch=options.hatch,
-        labels=options.labels, inset=False, date=options.date,
+        paper=options.paper,
+        orientation=options.orientation,
+        dpi=ATLAS_DPI,
+        color_by="layer",
+        hatch=options.hatch,
+        labels=options.labels,
+        inset=False,
+        date=options.date,
     )
     drawn = draw_map(fig, rect, scene, resolve_view(scene), city_options)
-    fig.legend(drawn.handles, drawn.labels, loc="upper left", bbox_to_anchor=(MARGIN_MM * mm_x, (bottom - 2) * mm_y),
-               ncols=COVER_LEGEND_COLUMNS, frameon=False, fontsize=7, title=drawn.categories.title,
-               title_fontsize=7.5, alignment="left", handlelength=2.2, columnspacing=1.2, borderaxespad=0.0)
+    fig.legend(
+        drawn.handles,
+        drawn.labels,
+        loc="upper left",
+        bbox_to_anchor=(MARGIN_MM * mm_x, (bottom - 2) * mm_y),
+        ncols=COVER_LEGEND_COLUMNS,
+        frameon=False,
+        fontsize=7,
+        title=drawn.categories.title,
+        title_fontsize=7.5,
+        alignment="left",
+        handlelength=2.2,
+        columnspacing=1.2,
+        borderaxespad=0.0,
+    )
     if entries:
-        fig.text(MARGIN_MM * mm_x, 1 - (cover.toc_top_mm - 6) * mm_y, w["contents"], ha="left", va="center",
-                 fontsize=12, fontweight="bold", color=TEXT_COLOR)
+        fig.text(
+            MARGIN_MM * mm_x,
+            1 - (cover.toc_top_mm - 6) * mm_y,
+            w["contents"],
+            ha="left",
+            va="center",
+            fontsize=12,
+            fontweight="bold",
+            color=TEXT_COLOR,
+        )
         _toc_block(fig, scene, layout, entries, cover.toc_top_mm, cover.toc_rows)
-    fig.text(MARGIN_MM * mm_x, 10 * mm_y, fit_text(source_line(scene), layout.page_w_mm - 2 * MARGIN_MM, 5),
-             ha="left", va="center", fontsize=5, color="#777777")
+    fig.text(
+        MARGIN_MM * mm_x,
+        10 * mm_y,
+        fit_text(source_line(scene), layout.page_w_mm - 2 * MARGIN_MM, 5),
+        ha="left",
+        va="center",
+        fontsize=5,
+        color="#777777",
+    )
 
 
 def _toc_page(fig: Any, scene: Scene, layout: _Layout, entries: list[AtlasEntry]) -> None:
     mm_y = 1 / layout.page_h_mm
-    fig.text(0.5, 1 - 14 * mm_y, words(scene.lang)["contents"] + words(scene.lang)["continued"], ha="center",
-             va="center", fontsize=15, fontweight="bold", color=TEXT_COLOR)
+    fig.text(
+        0.5,
+        1 - 14 * mm_y,
+        words(scene.lang)["contents"] + words(scene.lang)["continued"],
+        ha="center",
+        va="center",
+        fontsize=15,
+        fontweight="bold",
+        color=TEXT_COLOR,
+    )
     _toc_block(fig, scene, layout, entries, 30.0, layout.toc_rows)
 
 
@@ -353,13 +438,28 @@ def _toc_block(fig: Any, scene: Scene, layout: _Layout, entries: list[AtlasEntry
         column, row = divmod(position, rows)
         x0 = MARGIN_MM + column * (column_w + 8)
         y = layout.page_h_mm - top_mm - row * TOC_ROW_MM
-        label = fit_text(f"{entry.name}（{entry.key}）" if scene.lang != "en" else f"{entry.name} ({entry.key})",
-                         column_w - 14, 8)
+        label = fit_text(
+            f"{entry.name}（{entry.key}）" if scene.lang != "en" else f"{entry.name} ({entry.key})", column_w - 14, 8
+        )
         fig.text(x0 * mm_x, y * mm_y, label, ha="left", va="center", fontsize=8, color=TEXT_COLOR)
-        fig.text((x0 + column_w) * mm_x, y * mm_y, str(entry.first_page), ha="right", va="center", fontsize=8,
-                 color=TEXT_COLOR)
-        fig.add_artist(Line2D([(x0 + text_width_mm(label, 8) + 1.5) * mm_x, (x0 + column_w - 8) * mm_x],
-                              [(y - 0.8) * mm_y] * 2, linestyle=(0, (1, 2)), linewidth=0.5, color="#999999"))
+        fig.text(
+            (x0 + column_w) * mm_x,
+            y * mm_y,
+            str(entry.first_page),
+            ha="right",
+            va="center",
+            fontsize=8,
+            color=TEXT_COLOR,
+        )
+        fig.add_artist(
+            Line2D(
+                [(x0 + text_width_mm(label, 8) + 1.5) * mm_x, (x0 + column_w - 8) * mm_x],
+                [(y - 0.8) * mm_y] * 2,
+                linestyle=(0, (1, 2)),
+                linewidth=0.5,
+                color="#999999",
+            )
+        )
 
 
 def _clear_page(fig: Any) -> None:
@@ -370,17 +470,31 @@ def _clear_page(fig: Any) -> None:
 
 
 def _entry_page(
-    fig: Any, scene: Scene, layout: _Layout, entry: AtlasEntry, part: int, by: str, options: MapOptions,
+    fig: Any,
+    scene: Scene,
+    layout: _Layout,
+    entry: AtlasEntry,
+    part: int,
+    by: str,
+    options: MapOptions,
     previous: DrawnMap | None,
 ) -> DrawnMap | None:
     """Draw one page of an entry; returns the map (axes) for the next page to reuse."""
     w = words(scene.lang)
     mm_x, mm_y = 1 / layout.page_w_mm, 1 / layout.page_h_mm
     title = entry.name + (w["continued"] if part else "")
-    fig.text(MARGIN_MM * mm_x, 1 - 11 * mm_y, title, ha="left", va="center", fontsize=14, fontweight="bold",
-             color=TEXT_COLOR)
-    fig.text(MARGIN_MM * mm_x, 1 - 17.5 * mm_y, fit_text(entry.info, layout.page_w_mm - 2 * MARGIN_MM, 8),
-             ha="left", va="center", fontsize=8, color="#444444")
+    fig.text(
+        MARGIN_MM * mm_x, 1 - 11 * mm_y, title, ha="left", va="center", fontsize=14, fontweight="bold", color=TEXT_COLOR
+    )
+    fig.text(
+        MARGIN_MM * mm_x,
+        1 - 17.5 * mm_y,
+        fit_text(entry.info, layout.page_w_mm - 2 * MARGIN_MM, 8),
+        ha="left",
+        va="center",
+        fontsize=8,
+        color="#444444",
+    )
     columns = UNIT_COLUMNS if by == "unit" else DISTRICT_COLUMNS
     if part == 0:
         map_h = MAP_HEIGHT_MM * (layout.page_h_mm / 297.0)
@@ -389,14 +503,33 @@ def _entry_page(
         drawn = draw_map(fig, rect, scene, entry.view, options, simplify_context=True, reuse=previous)
         drawn.ax.set_visible(True)
         if not len(entry.view.focus) and not len(entry.view.fallback_districts):
-            drawn.ax.text(0.5, 0.5, w["no_zones"], transform=drawn.ax.transAxes, ha="center", va="center",
-                          fontsize=13, color="#333333", zorder=40,
-                          bbox={"facecolor": "white", "edgecolor": "#333333", "boxstyle": "round,pad=0.6"})
+            drawn.ax.text(
+                0.5,
+                0.5,
+                w["no_zones"],
+                transform=drawn.ax.transAxes,
+                ha="center",
+                va="center",
+                fontsize=13,
+                color="#333333",
+                zorder=40,
+                bbox={"facecolor": "white", "edgecolor": "#333333", "boxstyle": "round,pad=0.6"},
+            )
         legend_top = top - map_h - 1.5
         if drawn.handles:
-            fig.legend(drawn.handles, drawn.labels, loc="upper left", bbox_to_anchor=(MARGIN_MM * mm_x,
-                       legend_top * mm_y), ncols=4, frameon=False, fontsize=7, handlelength=2.2,
-                       columnspacing=1.2, borderaxespad=0.0, borderpad=0.0)
+            fig.legend(
+                drawn.handles,
+                drawn.labels,
+                loc="upper left",
+                bbox_to_anchor=(MARGIN_MM * mm_x, legend_top * mm_y),
+                ncols=4,
+                frameon=False,
+                fontsize=7,
+                handlelength=2.2,
+                columnspacing=1.2,
+                borderaxespad=0.0,
+                borderpad=0.0,
+            )
         table_top = top - map_h - 13
         rows = entry.rows[: layout.rows_first]
     else:
@@ -410,15 +543,30 @@ def _entry_page(
         rows = entry.rows[start : start + layout.rows_next]
     _table(fig, layout, columns, rows, table_top, scene.lang)
     if part == 0 and not entry.rows:
-        fig.text(MARGIN_MM * mm_x, (table_top - 2 * ROW_MM) * mm_y, w["no_zones"], ha="left", va="center",
-                 fontsize=8, color="#555555")
-    fig.text(MARGIN_MM * mm_x, 10 * mm_y, fit_text(source_line(scene), layout.page_w_mm - 2 * MARGIN_MM, 5),
-             ha="left", va="center", fontsize=5, color="#777777")
+        fig.text(
+            MARGIN_MM * mm_x,
+            (table_top - 2 * ROW_MM) * mm_y,
+            w["no_zones"],
+            ha="left",
+            va="center",
+            fontsize=8,
+            color="#555555",
+        )
+    fig.text(
+        MARGIN_MM * mm_x,
+        10 * mm_y,
+        fit_text(source_line(scene), layout.page_w_mm - 2 * MARGIN_MM, 5),
+        ha="left",
+        va="center",
+        fontsize=5,
+        color="#777777",
+    )
     return drawn
 
 
-def _table(fig: Any, layout: _Layout, columns: tuple[Column, ...], rows: list[tuple[str, ...]], top_mm: float,
-           lang: str) -> None:
+def _table(
+    fig: Any, layout: _Layout, columns: tuple[Column, ...], rows: list[tuple[str, ...]], top_mm: float, lang: str
+) -> None:
     """A ruled table: bold header, hairlines between rows, text cut to its column with an ellipsis."""
     from matplotlib.lines import Line2D
     from matplotlib.patches import Rectangle
@@ -430,8 +578,17 @@ def _table(fig: Any, layout: _Layout, columns: tuple[Column, ...], rows: list[tu
     headers = [w.get(c.key, "ID" if c.key == "feature_id" else c.key) for c in columns]
     if lang != "en":
         headers = [h if c.key != "feature_id" else "编号" for h, c in zip(headers, columns, strict=True)]
-    fig.add_artist(Rectangle((x_left * mm_x, (top_mm - ROW_MM) * mm_y), total_w * mm_x, ROW_MM * mm_y,
-                             facecolor="#e6e6e6", edgecolor="none", transform=fig.transFigure, zorder=0))
+    fig.add_artist(
+        Rectangle(
+            (x_left * mm_x, (top_mm - ROW_MM) * mm_y),
+            total_w * mm_x,
+            ROW_MM * mm_y,
+            facecolor="#e6e6e6",
+            edgecolor="none",
+            transform=fig.transFigure,
+            zorder=0,
+        )
+    )
     for line_no, cells in enumerate([tuple(headers), *rows]):
         y_mid = top_mm - (line_no + 0.5) * ROW_MM
         x = x_left
@@ -441,15 +598,29 @@ def _table(fig: Any, layout: _Layout, columns: tuple[Column, ...], rows: list[tu
                 continue
             text = fit_text(cell, column.width_mm - 2.0, TABLE_FONT_PT)
             anchor = x + column.width_mm - 3.0 if column.align == "right" and line_no else x + 1.0
-            fig.text(anchor * mm_x, y_mid * mm_y, text, ha="right" if column.align == "right" and line_no else "left",
-                     va="center", fontsize=TABLE_FONT_PT, color=TEXT_COLOR,
-                     fontweight="bold" if line_no == 0 else "normal")
+            fig.text(
+                anchor * mm_x,
+                y_mid * mm_y,
+                text,
+                ha="right" if column.align == "right" and line_no else "left",
+                va="center",
+                fontsize=TABLE_FONT_PT,
+                color=TEXT_COLOR,
+                fontweight="bold" if line_no == 0 else "normal",
+            )
             x += column.width_mm
         y_rule = top_mm - (line_no + 1) * ROW_MM
-        fig.add_artist(Line2D([x_left * mm_x, (x_left + total_w) * mm_x], [y_rule * mm_y] * 2,
-                              linewidth=0.8 if line_no == 0 else 0.3, color="#555555" if line_no == 0 else "#bbbbbb"))
-    fig.add_artist(Line2D([x_left * mm_x, (x_left + total_w) * mm_x], [top_mm * mm_y] * 2, linewidth=0.8,
-                          color="#555555"))
+        fig.add_artist(
+            Line2D(
+                [x_left * mm_x, (x_left + total_w) * mm_x],
+                [y_rule * mm_y] * 2,
+                linewidth=0.8 if line_no == 0 else 0.3,
+                color="#555555" if line_no == 0 else "#bbbbbb",
+            )
+        )
+    fig.add_artist(
+        Line2D([x_left * mm_x, (x_left + total_w) * mm_x], [top_mm * mm_y] * 2, linewidth=0.8, color="#555555")
+    )
 
 
 # -- text fitting ------------------------------------------------------------------------

@@ -65,22 +65,44 @@ def add_scale_bar(ax: Any, extent: Extent, lang: str, *, fraction: float = 0.22,
     divisor, unit = scale_label(length_m, lang)
     x0, y0 = xmin + 0.04 * width, ymin + 0.035 * height
     bar_h = 0.008 * height
-    ax.add_artist(Rectangle(
-        (x0 - 0.015 * width, y0 - 0.018 * height), length_m + 0.06 * width, bar_h + 0.05 * height,
-        facecolor="white", edgecolor="none", alpha=0.85, zorder=20,
-    ))
+    ax.add_artist(
+        Rectangle(
+            (x0 - 0.015 * width, y0 - 0.018 * height),
+            length_m + 0.06 * width,
+            bar_h + 0.05 * height,
+            facecolor="white",
+            edgecolor="none",
+            alpha=0.85,
+            zorder=20,
+        )
+    )
     step = length_m / segments
     for i in range(segments):
-        ax.add_artist(Rectangle(
-            (x0 + i * step, y0), step, bar_h, facecolor="black" if i % 2 == 0 else "white", edgecolor="black",
-            linewidth=0.6, zorder=21,
-        ))
+        ax.add_artist(
+            Rectangle(
+                (x0 + i * step, y0),
+                step,
+                bar_h,
+                facecolor="black" if i % 2 == 0 else "white",
+                edgecolor="black",
+                linewidth=0.6,
+                zorder=21,
+            )
+        )
     for value in (0.0, length_m / 2, length_m):
         text = f"{value / divisor:g}"
         if value == length_m:
             text += f" {unit}"
-        ax.text(x0 + value, y0 + bar_h + 0.006 * height, text, ha="center", va="bottom", fontsize=fontsize,
-                color=TEXT_COLOR, zorder=22)
+        ax.text(
+            x0 + value,
+            y0 + bar_h + 0.006 * height,
+            text,
+            ha="center",
+            va="bottom",
+            fontsize=fontsize,
+            color=TEXT_COLOR,
+            zorder=22,
+        )
     return length_m
 
 
@@ -112,19 +134,43 @@ def add_north_arrow(
     tip, base = (0.0, length / 2), -length / 2
     left = rotate([tip, (-half_w, base), (0.0, base + length * 0.25)])
     right = rotate([tip, (half_w, base), (0.0, base + length * 0.25)])
-    ax.add_artist(Polygon(left, closed=True, facecolor="black", edgecolor="black", linewidth=0.6,
-                         transform=ax.transAxes, zorder=21))
-    ax.add_artist(Polygon(right, closed=True, facecolor="white", edgecolor="black", linewidth=0.6,
-                         transform=ax.transAxes, zorder=21))
+    ax.add_artist(
+        Polygon(
+            left, closed=True, facecolor="black", edgecolor="black", linewidth=0.6, transform=ax.transAxes, zorder=21
+        )
+    )
+    ax.add_artist(
+        Polygon(
+            right, closed=True, facecolor="white", edgecolor="black", linewidth=0.6, transform=ax.transAxes, zorder=21
+        )
+    )
     label = rotate([(0.0, length / 2 + 0.012)])[0]
-    ax.text(label[0], label[1], words(lang)["north"], transform=ax.transAxes, ha="center", va="bottom",
-            fontsize=9, fontweight="bold", color=TEXT_COLOR, zorder=22)
+    ax.text(
+        label[0],
+        label[1],
+        words(lang)["north"],
+        transform=ax.transAxes,
+        ha="center",
+        va="bottom",
+        fontsize=9,
+        fontweight="bold",
+        color=TEXT_COLOR,
+        zorder=22,
+    )
     return cx - 0.06, cy - length / 2 - 0.01, cx + 0.06, cy + length / 2 + 0.05
 
 
 def add_inset(
-    fig: Any, ax: Any, district_geoms: np.ndarray, city_bounds: Extent, extent: Extent, lang: str,
-    *, size: float = 0.26, corner: str = "upper left", inset: Any | None = None,
+    fig: Any,
+    ax: Any,
+    district_geoms: np.ndarray,
+    city_bounds: Extent,
+    extent: Extent,
+    lang: str,
+    *,
+    size: float = 0.26,
+    corner: str = "upper left",
+    inset: Any | None = None,
 ) -> Any:
     """A small overview of the whole city in a corner, the map's extent outlined on it.
 
@@ -161,8 +207,9 @@ def add_inset(
         grow = (min_w - ex_w) / 2
         extent = (extent[0] - grow, extent[1] - grow, extent[2] + grow, extent[3] + grow)
         ex_w, ex_h = extent[2] - extent[0], extent[3] - extent[1]
-    inset.add_artist(Rectangle((extent[0], extent[1]), ex_w, ex_h, facecolor="none", edgecolor="black",
-                              linewidth=1.4, zorder=5))
+    inset.add_artist(
+        Rectangle((extent[0], extent[1]), ex_w, ex_h, facecolor="none", edgecolor="black", linewidth=1.4, zorder=5)
+    )
     inset.set_xticks([])
     inset.set_yticks([])
     for spine in inset.spines.values():
@@ -171,8 +218,13 @@ def add_inset(
 
 
 def emptiest_corner(
-    geoms: np.ndarray, extent: Extent, width_frac: float, height_frac: float, corners: tuple[str, ...],
-    *, others: np.ndarray | None = None,
+    geoms: np.ndarray,
+    extent: Extent,
+    width_frac: float,
+    height_frac: float,
+    corners: tuple[str, ...],
+    *,
+    others: np.ndarray | None = None,
 ) -> str:
     """The corner of the map whose box (axes fractions) hides the least of the subject.
 

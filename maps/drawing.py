@@ -68,8 +68,16 @@ def point_coords(geoms: np.ndarray) -> np.ndarray:
 
 
 def draw_polygons(
-    ax: Any, geoms: np.ndarray, *, facecolor: str, edgecolor: str, linewidth: float = 0.5, hatch: str = "",
-    zorder: float = 2, alpha: float = 1.0, label: str | None = None,
+    ax: Any,
+    geoms: np.ndarray,
+    *,
+    facecolor: str,
+    edgecolor: str,
+    linewidth: float = 0.5,
+    hatch: str = "",
+    zorder: float = 2,
+    alpha: float = 1.0,
+    label: str | None = None,
 ) -> Any | None:
     from matplotlib.patches import PathPatch
 
@@ -77,15 +85,28 @@ def draw_polygons(
     if path is None:
         return None
     patch = PathPatch(
-        path, facecolor=facecolor, edgecolor=edgecolor, linewidth=linewidth, hatch=hatch or None,
-        zorder=zorder, alpha=alpha, label=label, joinstyle="round",
+        path,
+        facecolor=facecolor,
+        edgecolor=edgecolor,
+        linewidth=linewidth,
+        hatch=hatch or None,
+        zorder=zorder,
+        alpha=alpha,
+        label=label,
+        joinstyle="round",
     )
     ax.add_artist(patch)
     return patch
 
 
 def draw_lines(
-    ax: Any, geoms: np.ndarray, *, color: str, linewidth: float, linestyle: object = "-", zorder: float = 3,
+    ax: Any,
+    geoms: np.ndarray,
+    *,
+    color: str,
+    linewidth: float,
+    linestyle: object = "-",
+    zorder: float = 3,
     casing: str | None = None,
 ) -> list[Any]:
     """A LineCollection; with ``casing`` a wider line underneath (white halo) for legibility."""
@@ -96,12 +117,25 @@ def draw_lines(
         return []
     artists = []
     if casing:
-        under = LineCollection(segments, colors=casing, linewidths=linewidth + 1.6, zorder=zorder - 0.01,
-                               capstyle="round", joinstyle="round")
+        under = LineCollection(
+            segments,
+            colors=casing,
+            linewidths=linewidth + 1.6,
+            zorder=zorder - 0.01,
+            capstyle="round",
+            joinstyle="round",
+        )
         ax.add_collection(under, autolim=False)
         artists.append(under)
-    lines = LineCollection(segments, colors=color, linewidths=linewidth, linestyles=[linestyle], zorder=zorder,
-                           capstyle="butt", joinstyle="round")
+    lines = LineCollection(
+        segments,
+        colors=color,
+        linewidths=linewidth,
+        linestyles=[linestyle],
+        zorder=zorder,
+        capstyle="butt",
+        joinstyle="round",
+    )
     ax.add_collection(lines, autolim=False)
     artists.append(lines)
     return artists
@@ -116,21 +150,37 @@ def draw_category(ax: Any, geoms: np.ndarray, style: CategoryStyle, *, zorder: f
     polygons = geoms[np.isin(types, POLYGON_TYPES)]
     if len(polygons):
         draw_polygons(
-            ax, polygons, facecolor=style.color, edgecolor=style.edgecolor, linewidth=0.6 * scale,
-            hatch=style.hatch, zorder=zorder,
+            ax,
+            polygons,
+            facecolor=style.color,
+            edgecolor=style.edgecolor,
+            linewidth=0.6 * scale,
+            hatch=style.hatch,
+            zorder=zorder,
         )
     lines = geoms[np.isin(types, LINE_TYPES)]
     if len(lines):
         # A dark casing keeps light colours (pale yellow) visible on white paper.
-        draw_lines(ax, lines, color=style.edgecolor, linewidth=(style.linewidth_pt + 1.0) * scale,
-                   zorder=zorder + 0.5)
-        draw_lines(ax, lines, color=style.color, linewidth=style.linewidth_pt * scale,
-                   linestyle=style.linestyle, zorder=zorder + 0.51)
+        draw_lines(ax, lines, color=style.edgecolor, linewidth=(style.linewidth_pt + 1.0) * scale, zorder=zorder + 0.5)
+        draw_lines(
+            ax,
+            lines,
+            color=style.color,
+            linewidth=style.linewidth_pt * scale,
+            linestyle=style.linestyle,
+            zorder=zorder + 0.51,
+        )
     points = point_coords(geoms[np.isin(types, POINT_TYPES)])
     if len(points):
         ax.scatter(
-            points[:, 0], points[:, 1], s=22 * scale, marker=style.marker, facecolor=style.color,
-            edgecolor=style.edgecolor, linewidths=0.6, zorder=zorder + 1,
+            points[:, 0],
+            points[:, 1],
+            s=22 * scale,
+            marker=style.marker,
+            facecolor=style.color,
+            edgecolor=style.edgecolor,
+            linewidths=0.6,
+            zorder=zorder + 1,
         )
 
 
@@ -140,11 +190,24 @@ def legend_handle(style: CategoryStyle, kind: str) -> Any:
     from matplotlib.patches import Patch
 
     if kind == "line":
-        return Line2D([0], [0], color=style.color, linewidth=style.linewidth_pt + 0.4, linestyle=style.linestyle,
-                      path_effects=_casing(style.edgecolor, style.linewidth_pt + 1.4))
+        return Line2D(
+            [0],
+            [0],
+            color=style.color,
+            linewidth=style.linewidth_pt + 0.4,
+            linestyle=style.linestyle,
+            path_effects=_casing(style.edgecolor, style.linewidth_pt + 1.4),
+        )
     if kind == "point":
-        return Line2D([0], [0], linestyle="none", marker=style.marker, markersize=6, markerfacecolor=style.color,
-                      markeredgecolor=style.edgecolor)
+        return Line2D(
+            [0],
+            [0],
+            linestyle="none",
+            marker=style.marker,
+            markersize=6,
+            markerfacecolor=style.color,
+            markeredgecolor=style.edgecolor,
+        )
     return Patch(facecolor=style.color, edgecolor=style.edgecolor, hatch=style.hatch or None, linewidth=0.6)
 
 

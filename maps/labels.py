@@ -175,11 +175,24 @@ class LabelPlacer:
         from matplotlib import patheffects
 
         common = {
-            "fontsize": candidate.fontsize, "fontweight": candidate.weight, "fontstyle": candidate.style,
-            "ha": "center", "va": "center", "rotation": angle, "rotation_mode": "anchor", "clip_on": True,
+            "fontsize": candidate.fontsize,
+            "fontweight": candidate.weight,
+            "fontstyle": candidate.style,
+            "ha": "center",
+            "va": "center",
+            "rotation": angle,
+            "rotation_mode": "anchor",
+            "clip_on": True,
         }
-        self.ax.text(x, y, candidate.text, color="white", zorder=14.9,
-                     path_effects=[patheffects.Stroke(linewidth=2.2, foreground="white")], **common)
+        self.ax.text(
+            x,
+            y,
+            candidate.text,
+            color="white",
+            zorder=14.9,
+            path_effects=[patheffects.Stroke(linewidth=2.2, foreground="white")],
+            **common,
+        )
         return self.ax.text(x, y, candidate.text, color=candidate.color, zorder=15, **common)
 
     def _remember(self, text: str, outline: Any, angle: float, artist: Any) -> None:

@@ -33,7 +33,13 @@ CATEGORY_COLORS: tuple[str, ...] = (
 ORDINAL_COLORS: tuple[str, ...] = ("#08306b", "#2171b5", "#6baed6", "#c6dbef", "#eef5fc")
 HATCHES: tuple[str, ...] = ("", "////", "\\\\\\\\", "....", "xxxx", "----", "||||", "++++", "oo", "**")
 LINE_DASHES: tuple[object, ...] = (
-    "-", (0, (6, 2)), (0, (1, 1.5)), (0, (6, 2, 1, 2)), (0, (3, 1.5)), (0, (8, 2, 1, 2, 1, 2)), (0, (2, 3)),
+    "-",
+    (0, (6, 2)),
+    (0, (1, 1.5)),
+    (0, (6, 2, 1, 2)),
+    (0, (3, 1.5)),
+    (0, (8, 2, 1, 2, 1, 2)),
+    (0, (2, 3)),
     (0, (10, 3)),
 )
 MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X", "*", "h", "<")
@@ -146,15 +152,27 @@ def ordinal_styles(keys: Sequence[str], labels: Sequence[str], *, hatch: bool = 
 
 def unheld_style(label: str) -> CategoryStyle:
     return CategoryStyle(
-        key="", label=label, color=UNHELD_FACE, edgecolor=UNHELD_EDGE, hatch=UNHELD_HATCH, linestyle=(0, (2, 1.5)),
+        key="",
+        label=label,
+        color=UNHELD_FACE,
+        edgecolor=UNHELD_EDGE,
+        hatch=UNHELD_HATCH,
+        linestyle=(0, (2, 1.5)),
         marker="X",
     )
 
 
 def other_style(label: str) -> CategoryStyle:
     """The units beyond the legend's limit: grey with dots, apart from the plain grey of the context."""
-    return CategoryStyle(key="__other__", label=label, color=OTHER_COLOR, edgecolor="#7a7a7a", hatch="...",
-                         linestyle=(0, (1, 1.2)), linewidth_pt=1.0)
+    return CategoryStyle(
+        key="__other__",
+        label=label,
+        color=OTHER_COLOR,
+        edgecolor="#7a7a7a",
+        hatch="...",
+        linestyle=(0, (1, 1.2)),
+        linewidth_pt=1.0,
+    )
 
 
 _CHINESE_DIGITS = {"特": 0, "一": 1, "二": 2, "三": 3, "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9, "十": 10}

@@ -90,8 +90,13 @@ def safe_file_name(key: str) -> str:
 
 
 def build_report(
-    ds: Dataset, folder: str | Path, *, date: Any = None, options: MapOptions | None = None,
-    progress: bool | None = None, unit_maps: bool = True,
+    ds: Dataset,
+    folder: str | Path,
+    *,
+    date: Any = None,
+    options: MapOptions | None = None,
+    progress: bool | None = None,
+    unit_maps: bool = True,
 ) -> ReportResult:
     """Build the kit into ``folder`` (replacing a previous kit there); returns what was written.
 
@@ -228,12 +233,18 @@ def _atlases(kit: _Kit) -> None:
     from maps.atlas import render_atlas
 
     options = replace(kit.options, date=kit.date)
-    render_atlas(kit.ds, kit.path("atlas.pdf"), by="unit", options=options,
-                 progress=_share_of_bar(kit, len(kit.ds.units)))
+    render_atlas(
+        kit.ds, kit.path("atlas.pdf"), by="unit", options=options, progress=_share_of_bar(kit, len(kit.ds.units))
+    )
     kit.wrote("atlas.pdf")
     if kit.ds.frame is not None and len(kit.ds.frame):
-        render_atlas(kit.ds, kit.path("atlas_districts.pdf"), by="district", options=options,
-                     progress=_share_of_bar(kit, len(kit.ds.frame)))
+        render_atlas(
+            kit.ds,
+            kit.path("atlas_districts.pdf"),
+            by="district",
+            options=options,
+            progress=_share_of_bar(kit, len(kit.ds.frame)),
+        )
         kit.wrote("atlas_districts.pdf")
 
 
@@ -271,8 +282,9 @@ def _coverage(kit: _Kit) -> None:
         if frame is None:
             continue
         relative = f"coverage/{name}.geojson"
-        kit.path(relative).write_text(json.dumps(to_geojson(frame), ensure_ascii=False, allow_nan=False),
-                                      encoding="utf-8")
+        kit.path(relative).write_text(
+            json.dumps(to_geojson(frame), ensure_ascii=False, allow_nan=False), encoding="utf-8"
+        )
         kit.wrote(relative)
         kit.coverage_files.append(relative)
 
@@ -280,28 +292,69 @@ def _coverage(kit: _Kit) -> None:
 # -- index.html ----------------------------------------------------------------------------
 INDEX_WORDS = {
     "zh": {
-        "title": "报告材料", "generated": "生成时间", "data_date": "数据日期", "as_of": "责任状态截至",
-        "maps": "地图", "city_html": "交互式总图（HTML，可离线打开）", "city_png": "总图（PNG，可插入 Word）",
-        "city_pdf": "总图（PDF，A3 打印）", "atlas": "图册", "atlas_units": "按责任单位（PDF）",
-        "atlas_districts": "按双创片区（PDF）", "tables": "表格", "xlsx": "责任分工表（Excel）",
-        "csv": "责任分工表（CSV，UTF-8）", "data": "空间数据", "geojson": "责任区域（GeoJSON，WGS-84）",
-        "gpkg": "责任区域（GeoPackage）", "coverage": "覆盖分析", "coverage_json": "覆盖分析结果（JSON）",
-        "units": "各单位责任区域图", "districts": "各片区责任区域图", "unit": "单位", "id": "编号",
-        "zones": "责任区域（处）", "district": "片区", "notes": "说明", "not_available": "未生成",
-        "counts": "概况", "findings": "数据检查：{errors} 个错误，{warnings} 个警告",
-        "layer_counts": "{title} {n} 处", "map": "地图",
+        "title": "报告材料",
+        "generated": "生成时间",
+        "data_date": "数据日期",
+        "as_of": "责任状态截至",
+        "maps": "地图",
+        "city_html": "交互式总图（HTML，可离线打开）",
+        "city_png": "总图（PNG，可插入 Word）",
+        "city_pdf": "总图（PDF，A3 打印）",
+        "atlas": "图册",
+        "atlas_units": "按责任单位（PDF）",
+        "atlas_districts": "按双创片区（PDF）",
+        "tables": "表格",
+        "xlsx": "责任分工表（Excel）",
+        "csv": "责任分工表（CSV，UTF-8）",
+        "data": "空间数据",
+        "geojson": "责任区域（GeoJSON，WGS-84）",
+        "gpkg": "责任区域（GeoPackage）",
+        "coverage": "覆盖分析",
+        "coverage_json": "覆盖分析结果（JSON）",
+        "units": "各单位责任区域图",
+        "districts": "各片区责任区域图",
+        "unit": "单位",
+        "id": "编号",
+        "zones": "责任区域（处）",
+        "district": "片区",
+        "notes": "说明",
+        "not_available": "未生成",
+        "counts": "概况",
+        "findings": "数据检查：{errors} 个错误，{warnings} 个警告",
+        "layer_counts": "{title} {n} 处",
+        "map": "地图",
     },
     "en": {
-        "title": "Report kit", "generated": "generated", "data_date": "data date", "as_of": "assignments as of",
-        "maps": "Maps", "city_html": "Interactive city map (HTML, works offline)",
-        "city_png": "City map (PNG, for Word)", "city_pdf": "City map (PDF, A3 for print)", "atlas": "Atlas",
-        "atlas_units": "By unit (PDF)", "atlas_districts": "By district (PDF)", "tables": "Tables",
-        "xlsx": "Responsibility table (Excel)", "csv": "Responsibility table (CSV, UTF-8)", "data": "Spatial data",
-        "geojson": "Duty zones (GeoJSON, WGS-84)", "gpkg": "Duty zones (GeoPackage)", "coverage": "Coverage",
-        "coverage_json": "Coverage figures (JSON)", "units": "Maps per unit", "districts": "Maps per district",
-        "unit": "Unit", "id": "ID", "zones": "Zones", "district": "District", "notes": "Notes",
-        "not_available": "not produced", "counts": "Overview",
-        "findings": "Data check: {errors} error(s), {warnings} warning(s)", "layer_counts": "{title}: {n}",
+        "title": "Report kit",
+        "generated": "generated",
+        "data_date": "data date",
+        "as_of": "assignments as of",
+        "maps": "Maps",
+        "city_html": "Interactive city map (HTML, works offline)",
+        "city_png": "City map (PNG, for Word)",
+        "city_pdf": "City map (PDF, A3 for print)",
+        "atlas": "Atlas",
+        "atlas_units": "By unit (PDF)",
+        "atlas_districts": "By district (PDF)",
+        "tables": "Tables",
+        "xlsx": "Responsibility table (Excel)",
+        "csv": "Responsibility table (CSV, UTF-8)",
+        "data": "Spatial data",
+        "geojson": "Duty zones (GeoJSON, WGS-84)",
+        "gpkg": "Duty zones (GeoPackage)",
+        "coverage": "Coverage",
+        "coverage_json": "Coverage figures (JSON)",
+        "units": "Maps per unit",
+        "districts": "Maps per district",
+        "unit": "Unit",
+        "id": "ID",
+        "zones": "Zones",
+        "district": "District",
+        "notes": "Notes",
+        "not_available": "not produced",
+        "counts": "Overview",
+        "findings": "Data check: {errors} error(s), {warnings} warning(s)",
+        "layer_counts": "{title}: {n}",
         "map": "map",
     },
 }
@@ -351,7 +404,8 @@ def _write_index(kit: _Kit) -> None:
         f"<p>{_esc(w['data_date'])} {_esc(data_date)} · {_esc(w['as_of'])} {_esc(kit.date.date().isoformat())} · "
         f"{_esc(w['generated'])} {_esc(dt.datetime.now().strftime('%Y-%m-%d %H:%M'))}</p>",
         f"<p>{_esc(w['counts'])}：{_esc('，'.join(counts) if ds.lang != 'en' else ', '.join(counts))}</p>"
-        if counts else "",
+        if counts
+        else "",
         f"<p>{_esc(w['findings'].format(errors=errors, warnings=warnings_count))}</p>",
     ]
     if kit.notes:
@@ -360,18 +414,28 @@ def _write_index(kit: _Kit) -> None:
         parts.append("</ul></div>")
     parts += [
         f"<h2>{_esc(w['maps'])}</h2><ul>",
-        link("city.html", "city_html"), link("city.png", "city_png"), link("city.pdf", "city_pdf"), "</ul>",
+        link("city.html", "city_html"),
+        link("city.png", "city_png"),
+        link("city.pdf", "city_pdf"),
+        "</ul>",
     ]
     if "city.png" in files:
         parts.append(f'<p><a href="city.png"><img src="city.png" alt="{_esc(w["city_png"])}" width="640"></a></p>')
     parts += [
-        f"<h2>{_esc(w['atlas'])}</h2><ul>", link("atlas.pdf", "atlas_units"),
-        link("atlas_districts.pdf", "atlas_districts"), "</ul>",
-        f"<h2>{_esc(w['tables'])}</h2><ul>", link("responsibility.xlsx", "xlsx"), link("responsibility.csv", "csv"),
+        f"<h2>{_esc(w['atlas'])}</h2><ul>",
+        link("atlas.pdf", "atlas_units"),
+        link("atlas_districts.pdf", "atlas_districts"),
         "</ul>",
-        f"<h2>{_esc(w['data'])}</h2><ul>", link("duty_zones.geojson", "geojson"), link("duty_zones.gpkg", "gpkg"),
+        f"<h2>{_esc(w['tables'])}</h2><ul>",
+        link("responsibility.xlsx", "xlsx"),
+        link("responsibility.csv", "csv"),
         "</ul>",
-        f"<h2>{_esc(w['coverage'])}</h2><ul>", link("coverage/coverage.json", "coverage_json"),
+        f"<h2>{_esc(w['data'])}</h2><ul>",
+        link("duty_zones.geojson", "geojson"),
+        link("duty_zones.gpkg", "gpkg"),
+        "</ul>",
+        f"<h2>{_esc(w['coverage'])}</h2><ul>",
+        link("coverage/coverage.json", "coverage_json"),
     ]
     for relative in kit.coverage_files:
         parts.append(f'<li><a href="{_href(relative)}">{_esc(Path(relative).name)}</a></li>')
@@ -384,24 +448,28 @@ def _write_index(kit: _Kit) -> None:
             parts.extend(f"<tr><th>{_esc(k)}</th><td>{_esc(_fmt(v))}</td></tr>" for k, v in shown.items())
             parts.append("</table>")
     if kit.unit_files:
-        parts.append(f"<h2>{_esc(w['units'])}</h2><table><tr><th>{_esc(w['id'])}</th><th>{_esc(w['unit'])}</th>"
-                     f"<th>{_esc(w['zones'])}</th><th></th></tr>")
+        parts.append(
+            f"<h2>{_esc(w['units'])}</h2><table><tr><th>{_esc(w['id'])}</th><th>{_esc(w['unit'])}</th>"
+            f"<th>{_esc(w['zones'])}</th><th></th></tr>"
+        )
         names = dict(zip(ds.units["unit_id"], ds.units["name"], strict=False))
         for unit_id, relative in kit.unit_files.items():
             parts.append(
                 f"<tr><td>{_esc(unit_id)}</td><td>{_esc(names.get(unit_id, ''))}</td>"
-                f"<td>{int(per_unit.get(unit_id, 0))}</td><td><a href=\"{_href(relative)}\">{_esc(w['map'])}</a></td></tr>"
+                f'<td>{int(per_unit.get(unit_id, 0))}</td><td><a href="{_href(relative)}">{_esc(w["map"])}</a></td></tr>'
             )
         parts.append("</table>")
     if kit.district_files and ds.frame is not None:
-        parts.append(f"<h2>{_esc(w['districts'])}</h2><table><tr><th>{_esc(w['id'])}</th>"
-                     f"<th>{_esc(w['district'])}</th><th>{_esc(w['zones'])}</th><th></th></tr>")
+        parts.append(
+            f"<h2>{_esc(w['districts'])}</h2><table><tr><th>{_esc(w['id'])}</th>"
+            f"<th>{_esc(w['district'])}</th><th>{_esc(w['zones'])}</th><th></th></tr>"
+        )
         names = dict(zip(ds.frame["district_id"], ds.frame["name"], strict=False))
         for district_id, relative in kit.district_files.items():
             parts.append(
                 f"<tr><td>{_esc(district_id)}</td><td>{_esc(names.get(district_id, ''))}</td>"
                 f"<td>{int(per_district.get(district_id, 0))}</td>"
-                f"<td><a href=\"{_href(relative)}\">{_esc(w['map'])}</a></td></tr>"
+                f'<td><a href="{_href(relative)}">{_esc(w["map"])}</a></td></tr>'
             )
         parts.append("</table>")
     parts.append("</body></html>\n")

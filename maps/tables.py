@@ -123,21 +123,30 @@ def responsibility_sheets(ds: Dataset, date: Any = None) -> list[Sheet]:
         fields = [f for f in fields if not _all_blank(rows[f])]
         frame = rows[fields].rename(columns={f: _header(ZONE_COLUMNS[f], lang) for f in fields})
         title = _sheet_name(str(rows["layer_title"].iat[0]) or layer_id, used)
-        sheets.append(Sheet(title, frame.reset_index(drop=True),
-                            {_header(ZONE_COLUMNS[f], lang): ZONE_COLUMNS[f][2] for f in fields}))
+        sheets.append(
+            Sheet(
+                title,
+                frame.reset_index(drop=True),
+                {_header(ZONE_COLUMNS[f], lang): ZONE_COLUMNS[f][2] for f in fields},
+            )
+        )
     units = _unit_summary(ds, date)
-    sheets.append(Sheet(
-        _sheet_name(SHEET_UNITS[1] if lang == "en" else SHEET_UNITS[0], used),
-        units.rename(columns={f: _header(UNIT_COLUMNS[f], lang) for f in units.columns}),
-        {_header(UNIT_COLUMNS[f], lang): UNIT_COLUMNS[f][2] for f in units.columns},
-    ))
+    sheets.append(
+        Sheet(
+            _sheet_name(SHEET_UNITS[1] if lang == "en" else SHEET_UNITS[0], used),
+            units.rename(columns={f: _header(UNIT_COLUMNS[f], lang) for f in units.columns}),
+            {_header(UNIT_COLUMNS[f], lang): UNIT_COLUMNS[f][2] for f in units.columns},
+        )
+    )
     fields = [f for f in STANDARD_COLUMNS if f in ds.standards.columns]
     standards = ds.standards[fields].reset_index(drop=True)
-    sheets.append(Sheet(
-        _sheet_name(SHEET_STANDARDS[1] if lang == "en" else SHEET_STANDARDS[0], used),
-        standards.rename(columns={f: _header(STANDARD_COLUMNS[f], lang) for f in fields}),
-        {_header(STANDARD_COLUMNS[f], lang): STANDARD_COLUMNS[f][2] for f in fields},
-    ))
+    sheets.append(
+        Sheet(
+            _sheet_name(SHEET_STANDARDS[1] if lang == "en" else SHEET_STANDARDS[0], used),
+            standards.rename(columns={f: _header(STANDARD_COLUMNS[f], lang) for f in fields}),
+            {_header(STANDARD_COLUMNS[f], lang): STANDARD_COLUMNS[f][2] for f in fields},
+        )
+    )
     return sheets
 
 

@@ -23,14 +23,22 @@ ZONE_SUFFIXES = (".geojson", ".gpkg")
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
     parser = subparsers.add_parser(
-        "export", parents=[common], help="write the responsibility table (xlsx/csv) or the zones (geojson/gpkg)",
+        "export",
+        parents=[common],
+        help="write the responsibility table (xlsx/csv) or the zones (geojson/gpkg)",
         description=(
             "Write the responsibility table (责任分工表) as Excel (a sheet per layer, units, standards) or CSV, or "
             "the duty zones with their units' contacts and standards' figures as GeoJSON or GeoPackage."
         ),
     )
-    parser.add_argument("-o", "--output", required=True, type=Path, metavar="FILE",
-                        help="the file to write: .xlsx, .csv, .geojson or .gpkg")
+    parser.add_argument(
+        "-o",
+        "--output",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="the file to write: .xlsx, .csv, .geojson or .gpkg",
+    )
     parser.add_argument("--date", help="whose assignments: this date, YYYY-MM-DD (default: today)")
     parser.set_defaults(handler=run)
 

@@ -41,8 +41,15 @@ def _points_csv(path: Path, *, lon: str = "Lng", lat: str = "LAT", encoding: str
 
 
 EXPECTED_IDS = ["S1", "C3", "D1", "", "", "", ""]
-EXPECTED_ERRORS = ["", "", "", "", "longitude 'abc' is not a number", "longitude is missing",
-                   "latitude 95.0 is out of range (-90 to 90)"]
+EXPECTED_ERRORS = [
+    "",
+    "",
+    "",
+    "",
+    "longitude 'abc' is not a number",
+    "longitude is missing",
+    "latitude 95.0 is out of range (-90 to 90)",
+]
 
 
 def test_csv_rows_kept_in_order_with_answers_and_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -73,8 +80,21 @@ def test_gbk_csv_with_chinese_column_names(tmp_path: Path, capsys: pytest.Captur
 def test_named_columns_in_a_projected_crs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = tmp_path / "survey.csv"
     source.write_text("E,N\n600107,3618107\n601505,3618400\n", encoding="utf-8")
-    code, _, err = _run(capsys, "assign", str(source), "-o", str(tmp_path / "out.csv"), "--lon-col", "E",
-                        "--lat-col", "N", "--crs", "EPSG:4545", "--date", "2025-06-01")
+    code, _, err = _run(
+        capsys,
+        "assign",
+        str(source),
+        "-o",
+        str(tmp_path / "out.csv"),
+        "--lon-col",
+        "E",
+        "--lat-col",
+        "N",
+        "--crs",
+        "EPSG:4545",
+        "--date",
+        "2025-06-01",
+    )
     assert code == 0, err
     table = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert table["feature_id"].tolist() == ["C1", "S2"]
@@ -87,10 +107,19 @@ def test_geojson_in_and_out_keeps_geometry_and_flags_non_points(
     features = []
     for i, ((x, y), _) in enumerate(PLACES):
         lon, lat = TO_LONLAT.transform(x, y)
-        features.append({"type": "Feature", "properties": {"id": f"p{i}"},
-                         "geometry": {"type": "Point", "coordinates": [lon, lat]}})
-    features.append({"type": "Feature", "properties": {"id": "area"}, "geometry": {
-        "type": "Polygon", "coordinates": [[[109.0, 32.6], [109.1, 32.6], [109.1, 32.7], [109.0, 32.6]]]}})
+        features.append(
+            {"type": "Feature", "properties": {"id": f"p{i}"}, "geometry": {"type": "Point", "coordinates": [lon, lat]}}
+        )
+    features.append(
+        {
+            "type": "Feature",
+            "properties": {"id": "area"},
+            "geometry": {
+                "type": "Polygon",
+                "coordinates": [[[109.0, 32.6], [109.1, 32.6], [109.1, 32.7], [109.0, 32.6]]],
+            },
+        }
+    )
     source = tmp_path / "points.geojson"
     source.write_text(json.dumps({"type": "FeatureCollection", "features": features}), encoding="utf-8")
     code, _, err = _run(capsys, "assign", str(source), "-o", str(tmp_path / "out.geojson"), "--date", "2026-03-01")
@@ -110,8 +139,17 @@ def test_parquet_in_chunks_gives_the_same_rows_as_at_once(tmp_path: Path, capsys
     whole = tmp_path / "whole.parquet"
     chunked = tmp_path / "chunked.geojson"
     assert _run(capsys, "assign", str(tmp_path / "points.parquet"), "-o", str(whole), "--date", "2026-03-01")[0] == 0
-    code, _, _ = _run(capsys, "assign", str(tmp_path / "points.parquet"), "-o", str(chunked), "--date", "2026-03-01",
-                      "--chunk-rows", "2")
+    code, _, _ = _run(
+        capsys,
+        "assign",
+        str(tmp_path / "points.parquet"),
+        "-o",
+        str(chunked),
+        "--date",
+        "2026-03-01",
+        "--chunk-rows",
+        "2",
+    )
     assert code == 0
     at_once = pd.read_parquet(whole)
     in_chunks = [f["properties"] for f in json.loads(chunked.read_text(encoding="utf-8"))["features"]]
@@ -192,8 +230,9 @@ def test_geoparquet_points(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     gpd.GeoDataFrame({"id": ["a", "b"]}, geometry=gpd.points_from_xy(lon, lat), crs=4326).to_parquet(
         tmp_path / "points.parquet"
     )
-    code, _, err = _run(capsys, "assign", str(tmp_path / "points.parquet"), "-o", str(tmp_path / "out.csv"),
-                        "--date", "2026-03-01")
+    code, _, err = _run(
+        capsys, "assign", str(tmp_path / "points.parquet"), "-o", str(tmp_path / "out.csv"), "--date", "2026-03-01"
+    )
     assert code == 0, err
     table = pd.read_csv(tmp_path / "out.csv", dtype=str, keep_default_na=False, encoding="utf-8-sig")
     assert table["id"].tolist() == ["a", "b"] and table["feature_id"].tolist() == ["S1", "C3"]

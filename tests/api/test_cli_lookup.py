@@ -98,8 +98,9 @@ def test_outside_the_frame_in_text(capsys: pytest.CaptureFixture[str]) -> None:
 def test_gcj02_input_shows_both_datums(capsys: pytest.CaptureFixture[str]) -> None:
     lon, lat = TO_LONLAT.transform(601550, 3618550)
     gcj_lon, gcj_lat = wgs84_to_gcj02(lon, lat)
-    code, out, _ = _run(capsys, "--dataset", MINI, "lookup", str(gcj_lon), str(gcj_lat), "--crs", "gcj02",
-                        "--date", "2026-03-01")
+    code, out, _ = _run(
+        capsys, "--dataset", MINI, "lookup", str(gcj_lon), str(gcj_lat), "--crs", "gcj02", "--date", "2026-03-01"
+    )
     assert code == 0
     first = out.splitlines()[0]
     assert "(GCJ-02) = WGS-84 " in first and f"{lon:.6f}, {lat:.6f}" in first

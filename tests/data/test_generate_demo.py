@@ -34,20 +34,32 @@ REPO = Path(__file__).resolve().parents[2]
 SCRIPT = REPO / "layers" / "generate_demo.py"
 COMMITTED = REPO / "layers" / "ankang"
 LAYERS = [
-    "districts", "urban_villages", "back_streets", "unmanaged_compounds",
-    "city_entrances", "riverbank_segments", "facilities",
+    "districts",
+    "urban_villages",
+    "back_streets",
+    "unmanaged_compounds",
+    "city_entrances",
+    "riverbank_segments",
+    "facilities",
 ]
 COUNTS = {
-    "districts": 16, "urban_villages": 24, "back_streets": 177,
-    "unmanaged_compounds": 65, "city_entrances": 6, "facilities": 150,
+    "districts": 16,
+    "urban_villages": 24,
+    "back_streets": 177,
+    "unmanaged_compounds": 65,
+    "city_entrances": 6,
+    "facilities": 150,
 }
 GEOM_TYPE = {
-    "districts": "Polygon", "urban_villages": "Polygon", "back_streets": "LineString",
-    "unmanaged_compounds": "Polygon", "city_entrances": "LineString",
-    "riverbank_segments": "LineString", "facilities": "Point",
+    "districts": "Polygon",
+    "urban_villages": "Polygon",
+    "back_streets": "LineString",
+    "unmanaged_compounds": "Polygon",
+    "city_entrances": "LineString",
+    "riverbank_segments": "LineString",
+    "facilities": "Point",
 }
-TOLERANCE = {"back_streets": 15, "city_entrances": 30, "riverbank_segments": 25,
-             "facilities": 10}
+TOLERANCE = {"back_streets": 15, "city_entrances": 30, "riverbank_segments": 25, "facilities": 10}
 
 
 def _load_module() -> ModuleType:
@@ -77,8 +89,7 @@ class Demo:
 
     def __init__(self, folder: Path) -> None:
         self.folder = folder
-        self.layers = {name: gpd.read_file(folder / f"{name}.geojson", engine="pyogrio")
-                       for name in LAYERS}
+        self.layers = {name: gpd.read_file(folder / f"{name}.geojson", engine="pyogrio") for name in LAYERS}
         self.metric = {name: df.to_crs("EPSG:4545") for name, df in self.layers.items()}
         self.units = _read_csv(folder / "units.csv")
         self.standards = _read_csv(folder / "standards.csv")
@@ -154,11 +165,9 @@ def test_features_inside_frame_and_out_of_the_river(demo: Demo) -> None:
     north = shapely.line_merge(shapely.union_all(banks[banks["bank"] == "北岸"].geometry.values))
     south = shapely.line_merge(shapely.union_all(banks[banks["bank"] == "南岸"].geometry.values))
     assert north.geom_type == south.geom_type == "LineString"
-    water = shapely.Polygon(np.vstack([shapely.get_coordinates(north),
-                                       shapely.get_coordinates(south)[::-1]]))
+    water = shapely.Polygon(np.vstack([shapely.get_coordinates(north), shapely.get_coordinates(south)[::-1]]))
     assert 0.25e6 * 9 <= water.area <= 0.35e6 * 9  # ~300 m wide, ~9 km long
-    for name in ("urban_villages", "unmanaged_compounds", "back_streets", "facilities",
-                 "city_entrances"):
+    for name in ("urban_villages", "unmanaged_compounds", "back_streets", "facilities", "city_entrances"):
         assert not shapely.intersects(demo.metric[name].geometry.values, water).any(), name
 
 
@@ -257,9 +266,13 @@ def test_stretches_within_line_length(demo: Demo) -> None:
 
 
 def _leads_at(rows: list[dict[str, str]], day: str) -> list[dict[str, str]]:
-    return [r for r in rows if r["role"] == "lead"
-            and (not r["valid_from"] or r["valid_from"] <= day)
-            and (not r["valid_until"] or day <= r["valid_until"])]
+    return [
+        r
+        for r in rows
+        if r["role"] == "lead"
+        and (not r["valid_from"] or r["valid_from"] <= day)
+        and (not r["valid_until"] or day <= r["valid_until"])
+    ]
 
 
 def test_planted_problems_and_nothing_else(demo: Demo) -> None:
@@ -288,8 +301,9 @@ def test_planted_problems_and_nothing_else(demo: Demo) -> None:
     assert len(unheld) == 1 and unheld[0].startswith("UC")
     assert len(set(gaps)) == 1
     assert len(splits) >= 12
-    changes = [fid for fid, rs in rows.items()
-               if any(r["role"] == "lead" and r["valid_until"] == "2025-12-31" for r in rs)]
+    changes = [
+        fid for fid, rs in rows.items() if any(r["role"] == "lead" and r["valid_until"] == "2025-12-31" for r in rs)
+    ]
     assert len(changes) >= 4
     for fid in changes:
         old = _leads_at(rows[fid], "2025-12-31")[0]["unit_id"]
@@ -341,5 +355,4 @@ def test_scale_two_doubles_the_counts(demo: Demo, demo2: Demo) -> None:
     geoms = demo2.metric["districts"].geometry.values
     total = float(shapely.area(geoms).sum())
     assert abs(float(shapely.area(shapely.union_all(geoms))) - total) <= 1e-6 * total
-    assert abs(total - 2 * float(shapely.area(demo.metric["districts"].geometry.values).sum())) \
-        <= 0.01 * total
+    assert abs(total - 2 * float(shapely.area(demo.metric["districts"].geometry.values).sum())) <= 0.01 * total

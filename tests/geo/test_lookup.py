@@ -332,12 +332,26 @@ def test_json_shape(mini_ds: Dataset) -> None:
     assert set(answer["point"]) == {"lon", "lat", "crs", "wgs84"} and set(answer["point"]["wgs84"]) == {"lon", "lat"}
     assert answer["district"] == {"district_id": "D1", "name": "西片区", "fallback_unit": "HQ1"}
     first = answer["matches"][0]
-    assert {"layer", "layer_title", "feature_id", "name", "stretch", "units", "standard", "distance_m", "fallback",
-            "priority"} <= set(first)
+    assert {
+        "layer",
+        "layer_title",
+        "feature_id",
+        "name",
+        "stretch",
+        "units",
+        "standard",
+        "distance_m",
+        "fallback",
+        "priority",
+    } <= set(first)
     assert first["layer"] == "streets" and first["layer_title"] == "背街小巷" and first["name"] == "幸福巷"
     assert first["stretch"]["from_m"] == 0.0 and first["stretch"]["to_m"] == 400.0
     assert first["units"][0] == {
-        "unit_id": "U1", "name": "市民政局", "role": "lead", "kind": "department", "contact": "张强",
+        "unit_id": "U1",
+        "name": "市民政局",
+        "role": "lead",
+        "kind": "department",
+        "contact": "张强",
         "phone": "0915-3200003",
     }
     assert first["standard"]["standard_id"] == "S-2" and first["standard"]["grade"] == "二级"

@@ -34,8 +34,24 @@ DAY = "2026-03-01"
 EPS_M = 1e-6
 ROLE_ORDER = {"lead": 0, "shared": 1, "supervisor": 2}
 COLUMNS = [
-    "layer", "layer_title", "feature_id", "name", "unit_id", "unit_name", "role", "unit_ids", "standard_id", "grade",
-    "from_m", "to_m", "distance_m", "fallback", "priority", "district_id", "inside_frame", "error",
+    "layer",
+    "layer_title",
+    "feature_id",
+    "name",
+    "unit_id",
+    "unit_name",
+    "role",
+    "unit_ids",
+    "standard_id",
+    "grade",
+    "from_m",
+    "to_m",
+    "distance_m",
+    "fallback",
+    "priority",
+    "district_id",
+    "inside_frame",
+    "error",
 ]
 
 
@@ -59,16 +75,47 @@ def multi_ds(tmp_path_factory: pytest.TempPathFactory) -> Dataset:
     catalog = catalog.replace('file = "villages.geojson"', 'file = "villages.geojson"\ntolerance_m = 5')
     (folder / "catalog.toml").write_text(catalog, encoding="utf-8")
     for name, feature in (
-        ("compounds.geojson", {"type": "Feature", "properties": {"id": "K3", "name": "Twin court", "grade": "二级"},
-                               "geometry": {"type": "MultiPolygon", "coordinates": [
-                                   [[[601100, 3618100], [601150, 3618100], [601150, 3618150], [601100, 3618150],
-                                     [601100, 3618100]]],
-                                   [[[601200, 3618100], [601250, 3618100], [601250, 3618150], [601200, 3618150],
-                                     [601200, 3618100]]]]}}),
-        ("streets.geojson", {"type": "Feature", "properties": {"id": "T3", "name": "Broken lane", "grade": "二级",
-                                                               "width_m": 5},
-                             "geometry": {"type": "MultiLineString", "coordinates": [
-                                 [[601100, 3618300], [601300, 3618300]], [[601400, 3618300], [601600, 3618320]]]}}),
+        (
+            "compounds.geojson",
+            {
+                "type": "Feature",
+                "properties": {"id": "K3", "name": "Twin court", "grade": "二级"},
+                "geometry": {
+                    "type": "MultiPolygon",
+                    "coordinates": [
+                        [
+                            [
+                                [601100, 3618100],
+                                [601150, 3618100],
+                                [601150, 3618150],
+                                [601100, 3618150],
+                                [601100, 3618100],
+                            ]
+                        ],
+                        [
+                            [
+                                [601200, 3618100],
+                                [601250, 3618100],
+                                [601250, 3618150],
+                                [601200, 3618150],
+                                [601200, 3618100],
+                            ]
+                        ],
+                    ],
+                },
+            },
+        ),
+        (
+            "streets.geojson",
+            {
+                "type": "Feature",
+                "properties": {"id": "T3", "name": "Broken lane", "grade": "二级", "width_m": 5},
+                "geometry": {
+                    "type": "MultiLineString",
+                    "coordinates": [[[601100, 3618300], [601300, 3618300]], [[601400, 3618300], [601600, 3618320]]],
+                },
+            },
+        ),
     ):
         data = json.loads((folder / name).read_text(encoding="utf-8"))
         data["features"].append(feature)
@@ -108,14 +155,19 @@ def brute_best(ds: Dataset, date: str, lon: float, lat: float) -> tuple[Any, ...
             inside_piece = (rows["from_m"] <= piece_from + EPS_M) & (rows["to_m"] >= piece_to - EPS_M)
             rows = rows[whole | inside_piece]
         ranked = sorted(
-            ((ROLE_ORDER[role], i, unit, role) for i, (unit, role) in enumerate(zip(rows["unit_id"], rows["role"],
-                                                                                    strict=True))),
+            (
+                (ROLE_ORDER[role], i, unit, role)
+                for i, (unit, role) in enumerate(zip(rows["unit_id"], rows["role"], strict=True))
+            ),
         )
         unit, role = (ranked[0][2], ranked[0][3]) if ranked else ("", "")
         key = (feature.priority, distance, order, 0.0 if math.isnan(piece_from) else piece_from)
         candidates.append((key, (feature.layer, feature.feature_id, unit, role, piece_from, distance)))
-    districts = [d for d, g in zip(ds.frame["district_id"], ds.frame.geometry.to_crs(4545), strict=True)
-                 if shapely.distance(g, point) <= EPS_M]
+    districts = [
+        d
+        for d, g in zip(ds.frame["district_id"], ds.frame.geometry.to_crs(4545), strict=True)
+        if shapely.distance(g, point) <= EPS_M
+    ]
     district = districts[0] if districts else ""
     if candidates:
         return (*min(candidates)[1], district)
@@ -127,8 +179,15 @@ def brute_best(ds: Dataset, date: str, lon: float, lat: float) -> tuple[Any, ...
 
 def row_tuple(frame: pd.DataFrame, i: int) -> tuple[Any, ...]:
     row = frame.iloc[i]
-    return (str(row["layer"]), str(row["feature_id"]), str(row["unit_id"]), str(row["role"]), float(row["from_m"]),
-            float(row["distance_m"]), str(row["district_id"]))
+    return (
+        str(row["layer"]),
+        str(row["feature_id"]),
+        str(row["unit_id"]),
+        str(row["role"]),
+        float(row["from_m"]),
+        float(row["distance_m"]),
+        str(row["district_id"]),
+    )
 
 
 def same(a: tuple[Any, ...], b: tuple[Any, ...]) -> bool:
@@ -149,19 +208,64 @@ def single_tuple(ds: Dataset, lon: float, lat: float) -> tuple[Any, ...]:
     if best is None:
         return ("", "", "", "", math.nan, math.nan, district)
     unit, role = (best.units[0].unit_id, best.units[0].role) if best.units else ("", "")
-    return (best.layer, best.feature_id, unit, role, best.stretch.from_m if best.stretch else math.nan,
-            best.distance_m, district)
+    return (
+        best.layer,
+        best.feature_id,
+        unit,
+        role,
+        best.stretch.from_m if best.stretch else math.nan,
+        best.distance_m,
+        district,
+    )
 
 
 # Coordinates that sit exactly on the fixtures' edges, cuts and vertices (metres), to mix with random ones.
-SPECIAL_X = [600000, 600100, 600105, 600110, 600200, 600350, 600400, 600450, 600600, 600700, 600800, 600900,
-             601000, 601200, 601500, 601600, 602000]
-SPECIAL_Y = [3618000, 3618100, 3618110, 3618150, 3618200, 3618350, 3618400, 3618450, 3618500, 3618600, 3618650,
-             3618700, 3618800, 3618815, 3619000]
-coordinate_x = st.one_of(st.floats(599950, 602050), st.sampled_from(SPECIAL_X),
-                         st.sampled_from(SPECIAL_X).flatmap(lambda v: st.floats(v - 20, v + 20)))
-coordinate_y = st.one_of(st.floats(3617950, 3619050), st.sampled_from(SPECIAL_Y),
-                         st.sampled_from(SPECIAL_Y).flatmap(lambda v: st.floats(v - 20, v + 20)))
+SPECIAL_X = [
+    600000,
+    600100,
+    600105,
+    600110,
+    600200,
+    600350,
+    600400,
+    600450,
+    600600,
+    600700,
+    600800,
+    600900,
+    601000,
+    601200,
+    601500,
+    601600,
+    602000,
+]
+SPECIAL_Y = [
+    3618000,
+    3618100,
+    3618110,
+    3618150,
+    3618200,
+    3618350,
+    3618400,
+    3618450,
+    3618500,
+    3618600,
+    3618650,
+    3618700,
+    3618800,
+    3618815,
+    3619000,
+]
+coordinate_x = st.one_of(
+    st.floats(599950, 602050),
+    st.sampled_from(SPECIAL_X),
+    st.sampled_from(SPECIAL_X).flatmap(lambda v: st.floats(v - 20, v + 20)),
+)
+coordinate_y = st.one_of(
+    st.floats(3617950, 3619050),
+    st.sampled_from(SPECIAL_Y),
+    st.sampled_from(SPECIAL_Y).flatmap(lambda v: st.floats(v - 20, v + 20)),
+)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -264,8 +368,11 @@ def test_columns_input_order_and_empty_answers(mini_ds: Dataset) -> None:
     assert frame["fallback"].tolist() == [False, False, True, False]
     assert frame["unit_id"].iat[2] == "HQ1" and frame["role"].iat[2] == "fallback" and frame["distance_m"].iat[2] == 0
     # A stretch only a supervisor holds.
-    assert (frame["from_m"].iat[3], round(frame["to_m"].iat[3], 3), frame["role"].iat[3]) == (1000.0, 1200.0,
-                                                                                              "supervisor")
+    assert (frame["from_m"].iat[3], round(frame["to_m"].iat[3], 3), frame["role"].iat[3]) == (
+        1000.0,
+        1200.0,
+        "supervisor",
+    )
     assert frame["unit_ids"].iat[0] == "U1" and frame["grade"].iat[0] == "二级"
 
 
@@ -289,11 +396,15 @@ def test_all_matches_long_form_is_every_single_lookup_match(edge_ds: Dataset) ->
     frame = lookup_many(edge_ds, lon, lat, date=DAY, all_matches=True)
     assert list(frame.columns[:2]) == ["point_index", "match_rank"]
     for i in range(len(points)):
-        expected = [(m.feature_id, m.stretch.from_m if m.stretch else None, round(m.distance_m, 6))
-                    for m in lookup(edge_ds, lon[i], lat[i], date=DAY).matches] or [("", None, None)]
+        expected = [
+            (m.feature_id, m.stretch.from_m if m.stretch else None, round(m.distance_m, 6))
+            for m in lookup(edge_ds, lon[i], lat[i], date=DAY).matches
+        ] or [("", None, None)]
         rows = frame[frame["point_index"] == i]
-        got = [(str(f), None if math.isnan(a) else a, None if math.isnan(d) else round(d, 6))
-               for f, a, d in zip(rows["feature_id"], rows["from_m"], rows["distance_m"], strict=True)]
+        got = [
+            (str(f), None if math.isnan(a) else a, None if math.isnan(d) else round(d, 6))
+            for f, a, d in zip(rows["feature_id"], rows["from_m"], rows["distance_m"], strict=True)
+        ]
         assert got == expected
         assert rows["match_rank"].tolist() == list(range(len(rows)))
     bad = frame[frame["point_index"] == len(points)]
@@ -330,9 +441,7 @@ def test_points_far_outside_the_grid(mini_ds: Dataset) -> None:
     x=st.one_of(st.floats(600150, 600650), st.floats(601050, 601650)),
     y=st.one_of(st.floats(3618150, 3618650), st.floats(3618050, 3618350)),
 )
-def test_multipart_features_and_polygon_tolerance_agree_with_brute_force(
-    multi_ds: Dataset, x: float, y: float
-) -> None:
+def test_multipart_features_and_polygon_tolerance_agree_with_brute_force(multi_ds: Dataset, x: float, y: float) -> None:
     lon, lat = TO_LONLAT.transform(x, y)
     batch = row_tuple(lookup_many(multi_ds, [lon], [lat], date=DAY), 0)
     assert same(batch, single_tuple(multi_ds, lon, lat))

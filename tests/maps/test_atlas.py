@@ -85,8 +85,7 @@ def test_district_atlas_has_a_page_per_district(mini_ds: Dataset, tmp_path: Path
 
 def test_atlas_command_writes_the_pdf(tmp_path: Path, capsys):
     out = tmp_path / "atlas.pdf"
-    code = main(["--dataset", str(MINI), "render", "--atlas", "-o", str(out), "--by", "district",
-                 "--date", DATE])
+    code = main(["--dataset", str(MINI), "render", "--atlas", "-o", str(out), "--by", "district", "--date", DATE])
     assert code == 0
     assert len(PdfReader(out).pages) == 3
     assert "3 pages" in capsys.readouterr().out

@@ -82,10 +82,13 @@ def test_xlsx_headers_are_english_for_an_english_dataset(tmp_path: Path):
 
 
 def test_values_that_look_like_formulas_stay_text(tmp_path: Path):
-    folder = _mini_copy(tmp_path, {
-        "streets.geojson": ('"幸福巷"', json.dumps(HOSTILE_NAME, ensure_ascii=False)),
-        "units.csv": ("张强", "@SUM(A1:A9)"),
-    })
+    folder = _mini_copy(
+        tmp_path,
+        {
+            "streets.geojson": ('"幸福巷"', json.dumps(HOSTILE_NAME, ensure_ascii=False)),
+            "units.csv": ("张强", "@SUM(A1:A9)"),
+        },
+    )
     ds = load_dataset(folder)
     export_table(ds, tmp_path / "t.xlsx", date=DATE)
     export_table(ds, tmp_path / "t.csv", date=DATE)

@@ -58,9 +58,20 @@ def test_index_links_every_file_and_every_link_resolves(kit: Path):
         assert (kit / link).is_file(), link
     files = {p.relative_to(kit).as_posix() for p in kit.rglob("*") if p.is_file()}
     assert files - {"index.html", KIT_MARKER} <= set(links)
-    for expected in ("city.png", "city.pdf", "atlas.pdf", "atlas_districts.pdf", "responsibility.xlsx",
-                     "responsibility.csv", "duty_zones.geojson", "duty_zones.gpkg", "units/U1.png",
-                     "districts/D1.png", "coverage/coverage.json", "coverage/unheld.geojson"):
+    for expected in (
+        "city.png",
+        "city.pdf",
+        "atlas.pdf",
+        "atlas_districts.pdf",
+        "responsibility.xlsx",
+        "responsibility.csv",
+        "duty_zones.geojson",
+        "duty_zones.gpkg",
+        "units/U1.png",
+        "districts/D1.png",
+        "coverage/coverage.json",
+        "coverage/unheld.geojson",
+    ):
         assert expected in files
 
 

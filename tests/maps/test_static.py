@@ -34,8 +34,9 @@ from maps.static import (
 DATE = "2026-03-01"
 MINI = Path(__file__).resolve().parents[1] / "data" / "mini"
 # Families whose embedded PDF names show a real CJK font (subset prefixes like ABCDEF+ are stripped).
-CJK_PDF_NAMES = re.compile(r"NotoSansCJK|NotoSansSC|SourceHan|YaHei|SimHei|PingFang|WenQuanYi|WQY|Heiti|DroidSansFallback",
-                           re.IGNORECASE)
+CJK_PDF_NAMES = re.compile(
+    r"NotoSansCJK|NotoSansSC|SourceHan|YaHei|SimHei|PingFang|WenQuanYi|WQY|Heiti|DroidSansFallback", re.IGNORECASE
+)
 
 
 def _pdf_font_names(path: Path) -> set[str]:
@@ -54,8 +55,9 @@ def _pdf_font_names(path: Path) -> set[str]:
     ],
 )
 def test_png_page_has_the_paper_size_at_the_dpi(mini_ds: Dataset, tmp_path: Path, paper, orientation, dpi, size_px):
-    result = render_map(mini_ds, tmp_path / "city.png",
-                        options=MapOptions(paper=paper, orientation=orientation, dpi=dpi, date=DATE))
+    result = render_map(
+        mini_ds, tmp_path / "city.png", options=MapOptions(paper=paper, orientation=orientation, dpi=dpi, date=DATE)
+    )
     with Image.open(result.path) as image:
         assert image.size == size_px
     assert (result.width_px, result.height_px) == size_px
@@ -79,7 +81,9 @@ def test_auto_orientation_turns_a_wide_city_to_landscape(mini_ds: Dataset, tmp_p
 
 
 def test_svg_is_a_page_with_text_as_outlines(mini_ds: Dataset, tmp_path: Path):
-    path = render_map(mini_ds, tmp_path / "u1.svg", unit="U1", options=MapOptions(orientation="portrait", date=DATE)).path
+    path = render_map(
+        mini_ds, tmp_path / "u1.svg", unit="U1", options=MapOptions(orientation="portrait", date=DATE)
+    ).path
     text = path.read_text(encoding="utf-8")
     width = float(re.search(r'<svg[^>]*width="([\d.]+)pt"', text).group(1))
     height = float(re.search(r'<svg[^>]*height="([\d.]+)pt"', text).group(1))
@@ -274,10 +278,12 @@ def test_street_names_go_on_the_long_straight_part_and_skip_short_streets(cjk_te
     placer = LabelPlacer(ax)
     l_shape = np.array([(40, 280), (40, 250), (380, 250)], dtype=float)  # short leg down, long leg east
     short = np.array([(100, 100), (104, 100)], dtype=float)
-    placed = placer.place_all([
-        LabelCandidate("长春里", priority=0, line=l_shape),
-        LabelCandidate("短巷子很长的名字", priority=1, line=short),
-    ])
+    placed = placer.place_all(
+        [
+            LabelCandidate("长春里", priority=0, line=l_shape),
+            LabelCandidate("短巷子很长的名字", priority=1, line=short),
+        ]
+    )
     assert [p.text for p in placed] == ["长春里"]
     assert math.isclose(placed[0].angle_deg, 0.0, abs_tol=0.5)
     assert placer.skipped == ["短巷子很长的名字"]
@@ -286,8 +292,24 @@ def test_street_names_go_on_the_long_straight_part_and_skip_short_streets(cjk_te
 # -- the command ----------------------------------------------------------------------------
 def test_render_command_writes_the_map_and_reports_it(tmp_path: Path, capsys):
     out = tmp_path / "d2.png"
-    code = main(["--dataset", str(MINI), "render", "-o", str(out), "--district", "D2", "--dpi", "50",
-                 "--date", DATE, "--hatch", "--color-by", "grade"])
+    code = main(
+        [
+            "--dataset",
+            str(MINI),
+            "render",
+            "-o",
+            str(out),
+            "--district",
+            "D2",
+            "--dpi",
+            "50",
+            "--date",
+            DATE,
+            "--hatch",
+            "--color-by",
+            "grade",
+        ]
+    )
     assert code == 0
     with Image.open(out) as image:
         assert image.size in ((413, 584), (584, 413))
