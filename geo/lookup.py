@@ -648,7 +648,11 @@ def _point_error(lon: float, lat: float, crs_name: str) -> str:
         if not -180.0 <= lon <= 180.0:
             return f"longitude {_describe(lon)} is out of range (-180 to 180)"
         if not -90.0 <= lat <= 90.0:
-            return f"latitude {_describe(lat)} is out of range (-90 to 90)"
+            problem = f"latitude {_describe(lat)} is out of range (-90 to 90)"
+            if abs(lon) <= 90.0 and abs(lat) <= 180.0:
+                # map apps often copy "lat, lon": say so wherever the error surfaces (CLI, HTTP, batch)
+                problem += f"; the numbers look swapped: the longitude comes first (lon={_describe(lat)}, lat={_describe(lon)})"
+            return problem
     return ""
 
 

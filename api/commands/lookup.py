@@ -113,7 +113,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = lookup(ds, lon, lat, crs=args.crs, date=args.date)
     except CoordinateError as exc:
-        raise UsageError(f"{exc}{_swap_hint(lon, lat, args.crs)}") from None
+        hint = _swap_hint(lon, lat, args.crs)
+        message = str(exc).split("; the numbers look swapped")[0] if hint else str(exc)
+        raise UsageError(f"{message}{hint}") from None
     except (UnknownCRSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     if args.json:
