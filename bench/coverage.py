@@ -17,7 +17,6 @@ different units, and prints the ratio to respmap's own overlap step
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -25,6 +24,9 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+
+from scaled_data import dataset_folder  # noqa: E402 - bench/ is on sys.path when run as a script
+
 sys.path.insert(0, str(REPO))
 
 import geopandas as gpd  # noqa: E402
@@ -63,21 +65,6 @@ def reference_overlaps(ds: Dataset) -> pd.DataFrame:
     pairs = pairs[(pairs["zone_1"] < pairs["zone_2"]) & (pairs["unit_1"] != pairs["unit_2"])]
     pairs = pairs.assign(area_m2=pairs.area)
     return pairs[pairs["area_m2"] > 1e-3]
-
-
-def dataset_folder(scale: int) -> Path:
-    if scale == 1:
-        return REPO / "layers" / "ankang"
-    folder = Path(f"/tmp/respmap_ankang_x{scale}")
-    if not (folder / "catalog.toml").is_file():
-        print(f"generating scale {scale} into {folder} ...", flush=True)
-        subprocess.run(
-            [sys.executable, str(REPO / "layers" / "generate_demo.py"), "--scale", str(scale), "--out", str(folder)],
-            check=True,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
-    return folder
 
 
 def measure(scale: int, *, with_reference: bool) -> None:

@@ -20,6 +20,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
+from scaled_data import dataset_folder  # noqa: E402 - bench/ is on sys.path when run as a script
+
 CHILD_RESPMAP = """
 import json, resource, sys, time
 t0 = time.perf_counter()
@@ -62,28 +64,13 @@ def _run(code: str, folder: Path) -> dict:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
-def _dataset(scale: int) -> Path:
-    if scale == 1:
-        return REPO / "layers" / "ankang"
-    folder = Path(f"/tmp/respmap_ankang_x{scale}")
-    if not (folder / "catalog.toml").is_file():
-        print(f"generating scale {scale} into {folder} ...", flush=True)
-        subprocess.run(
-            [sys.executable, str(REPO / "layers" / "generate_demo.py"), "--scale", str(scale), "--out", str(folder)],
-            check=True,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
-    return folder
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", type=int, action="append", help="scale factor(s); default 1 and 100")
     args = parser.parse_args()
     targets = {1: (1.0, None), 100: (15.0, 2048.0)}
     for scale in args.scale or [1, 100]:
-        folder = _dataset(scale)
+        folder = dataset_folder(scale)
         ours = _run(CHILD_RESPMAP, folder)
         reference = _run(CHILD_REFERENCE, folder)
         target_s, target_mb = targets.get(scale, (None, None))

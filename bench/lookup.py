@@ -22,7 +22,6 @@ from __future__ import annotations
 import argparse
 import gc
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -30,25 +29,13 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parents[1]
+
+from scaled_data import dataset_folder  # noqa: E402 - bench/ is on sys.path when run as a script
+
 sys.path.insert(0, str(REPO))
 
 DATE = "2026-03-01"
 TARGETS = {"ratio": 20.0, "points_per_s": 10e6, "single_us": 20.0, "build_s": {1: 1.0, 100: 20.0}}
-
-
-def dataset_folder(scale: int) -> Path:
-    if scale == 1:
-        return REPO / "layers" / "ankang"
-    folder = Path(f"/tmp/respmap_ankang_x{scale}")
-    if not (folder / "catalog.toml").is_file():
-        print(f"generating scale {scale} into {folder} ...", flush=True)
-        subprocess.run(
-            [sys.executable, str(REPO / "layers" / "generate_demo.py"), "--scale", str(scale), "--out", str(folder)],
-            check=True,
-            cwd=REPO,
-            stdout=subprocess.DEVNULL,
-        )
-    return folder
 
 
 def best_of(runs: int, action: object) -> tuple[float, float, object]:

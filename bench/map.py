@@ -20,13 +20,15 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+
+from scaled_data import dataset_folder  # noqa: E402 - bench/ is on sys.path when run as a script
+
 sys.path.insert(0, str(REPO))
 
 from geo import Dataset, load_dataset  # noqa: E402
@@ -46,19 +48,6 @@ window.addEventListener('load', () => requestAnimationFrame(() => requestAnimati
     window.referenceReadyMs = performance.now();
 })));
 """
-
-
-def dataset_folder(scale: int) -> Path:
-    if scale == 1:
-        return REPO / "layers" / "ankang"
-    folder = Path(f"/tmp/respmap_ankang_x{scale}")
-    if not (folder / "catalog.toml").is_file():
-        print(f"generating scale {scale} into {folder} ...", flush=True)
-        subprocess.run(
-            [sys.executable, str(REPO / "layers" / "generate_demo.py"), "--scale", str(scale), "--out", str(folder)],
-            check=True, cwd=REPO, stdout=subprocess.DEVNULL,
-        )  # fmt: skip
-    return folder
 
 
 def reference_html(ds: Dataset) -> str:

@@ -41,6 +41,7 @@ import shapely
 from geo.coverage_frame import Piece, frame_pieces, mean_width_m, valid_polygons
 from geo.coverage_overlaps import overlaps
 from geo.workload import FIGURES, allocate_staff, holding_shares, layer_counts, priced, unheld_features, unit_table
+from geo.workload import UNHELD_COLUMNS as PIECE_UNHELD_COLUMNS
 from geo.zones import ROLES as DUTY_ROLES
 
 if TYPE_CHECKING:
@@ -51,22 +52,8 @@ DEFAULT_SLIVER_M2 = 1.0
 
 GAP_COLUMNS = ("gap_id", "kind", "area_m2", "district_ids", "lon", "lat")
 SLIVER_COLUMNS = ("sliver_id", "kind", "area_m2", "width_m", "district_ids", "unit_ids", "feature_ids", "lon", "lat")
-UNHELD_COLUMNS = (
-    "layer",
-    "kind",
-    "feature_id",
-    "name",
-    "standard_id",
-    "from_m",
-    "to_m",
-    "length_m",
-    "area_m2",
-    "reason",
-    "district_id",
-    "fallback_unit",
-    "lon",
-    "lat",
-)
+# workload's unheld pieces, geometry replaced by the fallback unit and a lon/lat to find them by
+UNHELD_COLUMNS = (*(c for c in PIECE_UNHELD_COLUMNS if c != "zone_metric"), "fallback_unit", "lon", "lat")
 FRAME_OVERLAP_COLUMNS = ("overlap_id", "area_m2", "district_ids", "district_names", "lon", "lat")
 
 

@@ -28,6 +28,7 @@ import pandas as pd
 import shapely
 
 from geo.lookup_index import EPS_M, KIND_LINE, GeometryIndex
+from geo.table_checks import STANDARD_FIGURES
 from geo.zones import zones_on
 
 ROLE_ORDER: tuple[str, ...] = ("lead", "shared", "supervisor")
@@ -46,16 +47,6 @@ TEXT_COLUMNS: tuple[str, ...] = (
     "unit_ids",
     "standard_id",
     "grade",
-)
-STANDARD_FIGURES: tuple[str, ...] = (
-    "sweeps_per_day",
-    "patrol_hours",
-    "litter_max_minutes",
-    "workers_per_10000m2",
-    "m2_per_worker",
-    "yuan_per_m2_year",
-    "bin_spacing_m",
-    "toilets_per_km",
 )
 
 

@@ -41,6 +41,7 @@ UNHELD_MIN_M = STRETCH_SLACK_M
 ROLE_WEIGHTS = {"lead": 2.0, "shared": 1.0}
 
 SHARE_COLUMNS = ("layer", "feature_id", "unit_id", "district_id", "standard_id", "length_m", "area_m2")
+# What nobody holds, as workload finds it (geometry in the metric CRS); coverage adds where and whose fallback.
 UNHELD_COLUMNS = (
     "layer",
     "kind",

@@ -20,6 +20,7 @@ was when it is WGS-84; other rows become points at their WGS-84 position (RFC
 
 from __future__ import annotations
 
+import abc
 import argparse
 import codecs
 import json
@@ -203,8 +204,8 @@ def _format_of(path: Path, what: str) -> str:
     return found
 
 
-class _Reader:
-    """Chunks of an input file, with the coordinate columns resolved."""
+class _Reader(abc.ABC):
+    """Chunks of an input file, with the coordinate columns resolved (one subclass per format)."""
 
     total: int | None = None
     unit = "rows"
@@ -218,8 +219,9 @@ class _Reader:
         self.chunk_rows = args.chunk_rows
         self.columns = []
 
+    @abc.abstractmethod
     def chunks(self) -> Iterator[Chunk]:
-        raise NotImplementedError
+        """The file's rows, ``chunk_rows`` at a time, with their coordinates parsed."""
 
     def empty_chunk(self) -> Chunk:
         """No rows, the file's columns: so that an empty input still gives a table with a header."""
