@@ -20,10 +20,11 @@ import pandas as pd
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.dependencies import DatasetDep, DateDep, DistrictDep, UnitDep
+from api.dependencies import BBoxDep, DatasetDep, DateDep, DistrictDep, UnitDep
 from api.errors import BadParameterError, NotFoundError, error_answer, error_responses
+from api.responses import GEOJSON, GeoJSONAnswer
 from geo import Dataset
-from maps.here import render_here
+from maps.here import MAX_PLACES_BOX_DEG, places_near, render_here
 from maps.interactive import MapOptions, TilesError, content_security_policy, render_map
 from maps.vendor import AssetsMissingError, media_type, resolve_served
 
@@ -165,13 +166,43 @@ async def here_page(
         csp = content_security_policy(options, lang or ds.lang, inline=False, tianditu_key=key)
         html = ds.cached(
             ("maps.here", options, key, prefix),
-            lambda: render_here(ds, options, lookup_url=_lookup_url(request), prefix=prefix, tianditu_key=key, csp=csp),
+            lambda: render_here(
+                ds,
+                options,
+                lookup_url=_lookup_url(request),
+                places_url=prefix + "/here/places",
+                prefix=prefix,
+                tianditu_key=key,
+                csp=csp,
+            ),
         )
     except TilesError as exc:
         raise BadParameterError("tiles", str(exc)) from None
     except AssetsMissingError as exc:
         return error_answer(503, "map_assets_missing", str(exc))
     return HTMLResponse(html, headers=_page_headers(csp))
+
+
+@router.get(
+    "/here/places",
+    response_class=GeoJSONAnswer,
+    responses={200: {"content": {GEOJSON: {}}, "description": "GeoJSON FeatureCollection"}, **error_responses(400)},
+    summary="Places in a small box, for the phone page",
+)
+async def here_places(ds: DatasetDep, bbox: BBoxDep, lang: LangParam = None) -> Response:
+    """Streets, villages, compounds ... (every layer but the districts) meeting ``bbox``, WGS-84 GeoJSON.
+
+    The phone page draws them around the asked point, the answer's place highlighted.
+    At most a few hundred features (the nearest to the box's centre; ``truncated`` says so).
+    """
+    if bbox is None:
+        raise BadParameterError("bbox", "bbox is required: minLon,minLat,maxLon,maxLat in WGS-84")
+    min_lon, min_lat, max_lon, max_lat = bbox
+    if max_lon - min_lon > MAX_PLACES_BOX_DEG or max_lat - min_lat > MAX_PLACES_BOX_DEG:
+        raise BadParameterError(
+            "bbox", f"bbox is larger than {MAX_PLACES_BOX_DEG}° a side; ask for the places around one point"
+        )
+    return GeoJSONAnswer(places_near(ds, bbox, lang), headers={"Cache-Control": "no-cache"})
 
 
 @router.get("/assets/{path:path}", include_in_schema=False)

@@ -2,12 +2,17 @@
  * respmap /here: the phone page. Takes the browser's position (WGS-84) or a
  * tap on the map, asks the server's /lookup and shows, in large type, the
  * unit responsible there with its contact and a tap-to-call link. Every
- * value from the answer is written with textContent.
+ * value from the answer is written with textContent. Around the asked point
+ * the page then draws the dataset's places (streets, villages, compounds,
+ * from /here/places), the answer's own place highlighted.
  */
 (function () {
   'use strict';
 
-  var H = { lastAnswer: null };
+  var H = { lastAnswer: null, places: [], placesAsked: 0 };
+  // One colour per layer, in the order layers first appear; the answer's place is red and thick.
+  var PLACE_COLOURS = ['#2b83ba', '#e08214', '#7b3294', '#1a9641', '#8c510a', '#4d4d4d'];
+  var HIGHLIGHT = '#d7191c';
   window.respmapHere = H;
 
   function el(tag, className, text) {
@@ -91,6 +96,83 @@
 
   function status(text) { H.statusBox.textContent = text || ''; }
 
+  /** The place the answer is about: its first match that is a feature (not the district's fallback). */
+  function answerPlace(answer) {
+    var matches = answer.matches || [];
+    for (var i = 0; i < matches.length; i++) {
+      if (!matches[i].fallback && matches[i].feature_id) { return { layer: matches[i].layer, feature_id: matches[i].feature_id }; }
+    }
+    return null;
+  }
+
+  /** lon/lat in WGS-84 -> where the map draws them (shifted to GCJ-02 on AMap tiles). */
+  function shown(lng, lat) {
+    if (H.data.datum === 'gcj02' && window.respmapDatum) { return window.respmapDatum.wgs84ToGcj02(lng, lat); }
+    return [lng, lat];
+  }
+
+  function placeColour(layer) {
+    if (!(layer in H.layerColours)) { H.layerColours[layer] = PLACE_COLOURS[Object.keys(H.layerColours).length % PLACE_COLOURS.length]; }
+    return H.layerColours[layer];
+  }
+
+  function drawPlaces(collection, best) {
+    var W = H.words;
+    if (H.placesLayer) { H.map.removeLayer(H.placesLayer); }
+    var group = H.placesLayer = L.featureGroup();
+    var drawn = [], highlighted = null, highlightedName = '';
+    (collection.features || []).forEach(function (feature) {
+      var p = feature.properties || {};
+      var hit = !!best && p.layer === best.layer && p.feature_id === best.feature_id;
+      var colour = hit ? HIGHLIGHT : placeColour(p.layer);
+      var style = {
+        color: colour, weight: hit ? 7 : (p.kind === 'polygon' ? 2 : 4), opacity: hit ? 0.95 : 0.8,
+        fillColor: colour, fillOpacity: hit ? 0.3 : 0.1, interactive: false
+      };
+      var layer = L.geoJSON(feature, {
+        style: function () { return style; },
+        coordsToLatLng: function (c) { var s = shown(c[0], c[1]); return L.latLng(s[1], s[0]); },
+        pointToLayer: function (f, latlng) { return L.circleMarker(latlng, L.extend({ radius: hit ? 9 : 6 }, style)); }
+      });
+      layer.addTo(group);
+      drawn.push({ layer: p.layer, feature_id: p.feature_id, name: p.name, highlighted: hit });
+      if (hit) { highlighted = layer; highlightedName = p.name || p.feature_id || ''; }
+    });
+    group.addTo(H.map);
+    if (highlighted) {
+      highlighted.bringToFront();
+      // The label is a DOM node filled with textContent: Leaflet would parse a string as HTML.
+      var label = el('span', 'here-place-label', highlightedName);
+      var where = H.marker ? H.marker.getLatLng() : highlighted.getBounds().getCenter();
+      group.addLayer(L.tooltip({ permanent: true, direction: 'top', offset: [0, -10], className: 'here-place-tooltip', interactive: false })
+        .setLatLng(where).setContent(label));
+    }
+    if (H.marker) { H.marker.bringToFront(); }
+    H.places = drawn;
+    H.placesStatus.textContent = collection.truncated ? W.places_more : (drawn.length ? W.places_near + ': ' + drawn.length : '');
+    document.documentElement.setAttribute('data-here-places', String(drawn.length));
+  }
+
+  /** Fetch and draw the places in a small box around the asked point (WGS-84 from the answer). */
+  function loadPlaces(answer) {
+    var spec = H.data.places;
+    var point = answer && answer.point && answer.point.wgs84;
+    if (!spec || !point || typeof point.lon !== 'number' || typeof point.lat !== 'number') { return null; }
+    var dLat = spec.radius_m / 111320, dLon = spec.radius_m / (111320 * Math.max(Math.cos(point.lat * Math.PI / 180), 0.01));
+    var bbox = [point.lon - dLon, point.lat - dLat, point.lon + dLon, point.lat + dLat].map(function (v) { return v.toFixed(6); });
+    var asked = ++H.placesAsked, best = answerPlace(answer);
+    var params = new URLSearchParams({ bbox: bbox.join(',') });
+    if (H.data.lang) { params.set('lang', H.data.lang); }
+    return fetch(spec.url + '?' + params.toString(), { headers: { Accept: 'application/geo+json' } })
+      .then(function (response) {
+        if (!response.ok) { throw new Error(String(response.status)); }
+        return response.json();
+      })
+      .then(function (collection) { if (asked === H.placesAsked) { drawPlaces(collection, best); } })
+      .catch(function (error) { H.placesStatus.textContent = H.words.lookup_failed + ' (' + String(error.message || error) + ')'; });
+  }
+  H.loadPlaces = loadPlaces;
+
   /** Ask who answers at lon/lat given in crs; mark the point at latlng on the map. */
   function ask(lon, lat, crs, latlng) {
     var spec = H.data.lookup;
@@ -106,7 +188,7 @@
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.json();
       })
-      .then(function (answer) { status(''); show(answer); return answer; })
+      .then(function (answer) { status(''); show(answer); loadPlaces(answer); return answer; })
       .catch(function (error) { status(H.words.lookup_failed + ' (' + String(error.message || error) + ')'); });
   }
   H.ask = ask;
@@ -136,6 +218,8 @@
     button.addEventListener('click', locate);
     H.statusBox = document.getElementById('here-status');
     H.answerBox = document.getElementById('here-answer');
+    H.placesStatus = document.getElementById('here-places');
+    H.layerColours = {};
     status(W.tap_hint);
     var map = H.map = L.map('here-map', { preferCanvas: true, zoomControl: true });
     map.attributionControl.setPrefix('Leaflet');
