@@ -1,0 +1,218 @@
+"""The store's tables, as SQLAlchemy 2 typed mappings.
+
+Times are stored as UTC (timezone-aware in Python; SQLite keeps them as text, so
+:class:`UTCDateTime` puts the zone back on the way out). Nothing is ever deleted: a case's
+history is its :class:`Event` rows, a user is disabled (``disabled_at``), not removed.
+Changing these classes needs a migration in ``cases/migrations/versions``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+# Stable constraint names, so that migrations can refer to them on every database.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every backend (SQLite drops the zone)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; times must carry a zone")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: dt.datetime | None, dialect: Any) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class User(Base):
+    """A person who signs in with a token: the office (admin), an inspector, a unit's clerk, a planner."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[str | None] = mapped_column(String(200))
+    # SHA-256 of the token: tokens are 256-bit random strings, so a plain hash cannot be
+    # reversed by guessing, and a stolen database gives nobody a working token.
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    disabled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Case(Base):
+    """One problem at one place, attributed when it was reported and frozen with the dataset's hash."""
+
+    __tablename__ = "cases"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_id: Mapped[str] = mapped_column(String(40), unique=True)
+    category: Mapped[str] = mapped_column(String(80))
+    category_name: Mapped[str] = mapped_column(String(200))
+    severity: Mapped[int] = mapped_column(Integer, default=2)
+    source: Mapped[str] = mapped_column(String(20))  # inspector | office | public
+    state: Mapped[str] = mapped_column(String(20))
+    # Bumped by every transition; an UPDATE ... WHERE version = seen refuses a lost update.
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    lon: Mapped[float] = mapped_column(Float)
+    lat: Mapped[float] = mapped_column(Float)
+    given_lon: Mapped[float] = mapped_column(Float)
+    given_lat: Mapped[float] = mapped_column(Float)
+    given_crs: Mapped[str] = mapped_column(String(60))
+    location_source: Mapped[str] = mapped_column(String(20), default="given")  # given | photo_exif
+    district_id: Mapped[str | None] = mapped_column(String(200))
+    district_name: Mapped[str | None] = mapped_column(String(400))
+    layer: Mapped[str | None] = mapped_column(String(200))
+    feature_id: Mapped[str | None] = mapped_column(String(200))
+    feature_name: Mapped[str | None] = mapped_column(String(400))
+    stretch_from_m: Mapped[float | None] = mapped_column(Float)
+    stretch_to_m: Mapped[float | None] = mapped_column(Float)
+    fallback: Mapped[bool] = mapped_column(Boolean, default=False)
+    forced: Mapped[bool] = mapped_column(Boolean, default=False)  # outside the frame, assigned by hand
+    attribution_date: Mapped[dt.date] = mapped_column(Date)
+    dataset_hash: Mapped[str] = mapped_column(String(80))
+    note: Mapped[str] = mapped_column(Text, default="")
+    reporter_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reporter_contact: Mapped[str | None] = mapped_column(String(400))  # public reports (Open311 email ...)
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), unique=True)
+    attribution: Mapped[dict[str, Any]] = mapped_column(JSON)  # the lookup answer, as frozen
+
+    units: Mapped[list[CaseUnit]] = relationship(back_populates="case", order_by="CaseUnit.id")
+    events: Mapped[list[Event]] = relationship(back_populates="case", order_by="Event.seq")
+    photos: Mapped[list[Photo]] = relationship(back_populates="case", order_by="Photo.id")
+
+    __table_args__ = (
+        Index("ix_cases_state_due", "state", "due_at"),
+        Index("ix_cases_reported_at", "reported_at"),
+        Index("ix_cases_district", "district_id"),
+        Index("ix_cases_lon_lat", "lon", "lat"),
+    )
+
+
+class CaseUnit(Base):
+    """A unit a case is (or was) attributed to; a reassignment ends rows (``until``) and adds new ones."""
+
+    __tablename__ = "case_units"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    unit_id: Mapped[str] = mapped_column(String(200))
+    unit_name: Mapped[str] = mapped_column(String(400))
+    role: Mapped[str] = mapped_column(String(20))  # lead | shared | fallback | manual
+    since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case] = relationship(back_populates="units")
+
+    __table_args__ = (Index("ix_case_units_unit_open", "unit_id", "until", "case_pk"),)
+
+
+class Event(Base):
+    """One step of a case, never changed nor deleted: who did what, when, with which note."""
+
+    __tablename__ = "events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    seq: Mapped[int] = mapped_column(Integer)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    action: Mapped[str] = mapped_column(String(20))
+    from_state: Mapped[str | None] = mapped_column(String(20))
+    to_state: Mapped[str] = mapped_column(String(20))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    by_role: Mapped[str] = mapped_column(String(20))
+    note: Mapped[str] = mapped_column(Text, default="")
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    unit_id: Mapped[str | None] = mapped_column(String(200))
+
+    case: Mapped[Case] = relationship(back_populates="events")
+
+    __table_args__ = (Index("ix_events_case_seq", "case_pk", "seq", unique=True), Index("ix_events_at", "at"))
+
+
+class Photo(Base):
+    """A photo attached to a case (by a report or an event), stored by content hash under the data folder."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    case_pk: Mapped[int] = mapped_column(ForeignKey("cases.id"))
+    event_seq: Mapped[int | None] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    media_type: Mapped[str] = mapped_column(String(40))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    size_bytes: Mapped[int] = mapped_column(Integer)
+    original_name: Mapped[str] = mapped_column(String(255), default="")
+    uploaded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    case: Mapped[Case] = relationship(back_populates="photos")
+
+    __table_args__ = (Index("ix_photos_sha256", "sha256"),)
+
+
+class AssignmentChange(Base):
+    """A change of responsibility made in respmap (import of the workbook, a map edit): who, when, why, what."""
+
+    __tablename__ = "assignment_changes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    by_name: Mapped[str] = mapped_column(String(200))
+    by_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    effective: Mapped[dt.date] = mapped_column(Date)
+    dataset_path: Mapped[str] = mapped_column(Text)
+    hash_before: Mapped[str] = mapped_column(String(80))
+    hash_after: Mapped[str] = mapped_column(String(80))
+    diff: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class ServerState(Base):
+    """Small shared values every server process reads, e.g. the dataset generation for reloads."""
+
+    __tablename__ = "server_state"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    value: Mapped[str] = mapped_column(Text)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
