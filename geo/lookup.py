@@ -328,7 +328,9 @@ class _AnswerJson:
     MAX_CRS = 64  # CRS names come from requests: a bounded number of encoded ones is kept
 
     def __init__(self, answers: AnswerIndex) -> None:
-        self.answers = answers
+        # Weak: these pieces live in ``answers.single_cache``; a strong reference back would be a cycle
+        # that keeps the whole index (and its arrays) until the cyclic collector runs, long after a reload.
+        self._answers = weakref.ref(answers)
         self.date = encode_json(answers.day.isoformat())
         n = answers.n_rows
         self.before_distance: list[bytes | None] = [None] * n
@@ -338,6 +340,13 @@ class _AnswerJson:
         self.fixed_cells: dict[int, bytes] = {}
         self.inside_endings: dict[int, bytes] = {}
         self.crs_keys: dict[str, bytes] = {}
+
+    @property
+    def answers(self) -> AnswerIndex:
+        answers = self._answers()
+        if answers is None:  # only a caller that kept these pieces but not their index gets here
+            raise RuntimeError("the answer index of these JSON pieces is gone")
+        return answers
 
     def point(self, lon: float, lat: float, crs: str, lon_wgs84: float, lat_wgs84: float) -> bytes:
         """``{"point":{...},`` for the point as given and in WGS-84 (finite Python floats)."""
@@ -574,7 +583,9 @@ class _DateCache:
     MAX_DATES = 32
 
     def __init__(self, ds: Any) -> None:
-        self.ds = ds
+        # Weak: the Dataset holds this cache, and a strong reference back would make a cycle that only
+        # the cyclic collector frees; a server that reloads would keep every old snapshot until then.
+        self._ds = weakref.ref(ds)
         self.by_key: OrderedDict[Any, AnswerIndex] = OrderedDict()
         self.lock = threading.Lock()
         # No date means today: (the epoch second today ends, its answers), so the clock is read, not the calendar.
@@ -597,11 +608,14 @@ class _DateCache:
         found = self.by_key.get(key)
         if found is not None:
             return found
-        when = as_date(self.ds, date)
+        ds = self._ds()
+        if ds is None:  # only a caller that kept this cache but not its Dataset gets here
+            raise RuntimeError("the dataset of this lookup cache is gone")
+        when = as_date(ds, date)
         with self.lock:
             found = self.by_key.get(when)
         if found is None:
-            found = build_answers(self.ds, geometry_index(self.ds), when)
+            found = build_answers(ds, geometry_index(ds), when)
         with self.lock:
             for k in (when, key):
                 self.by_key[k] = found
