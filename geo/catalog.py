@@ -8,6 +8,7 @@ property names therefore needs a catalog, never a code change.
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import tomllib
 from dataclasses import dataclass, field
@@ -74,6 +75,8 @@ class Catalog:
     crs: str = "EPSG:4326"
     metric_crs: str | None = None
     data_date: str | None = None
+    # The day answers are for when none is asked (ISO date); None: today. See Dataset.reference_date.
+    status_date: str | None = None
     max_file_mb: float = DEFAULT_MAX_FILE_MB
     tables: dict[str, str] = field(default_factory=dict)
     frame: FrameSpec | None = None
@@ -184,11 +187,32 @@ def read_catalog(root: Path, findings: Findings) -> Catalog | None:
         crs=_str(dataset.get("crs")) or "EPSG:4326",
         metric_crs=_str(dataset.get("metric_crs")),
         data_date=_str(dataset.get("data_date")),
+        status_date=_status_date(dataset.get("status_date"), findings),
         max_file_mb=max_file_mb,
         tables=tables,
         frame=frame,
         layers=tuple(layers),
     )
+
+
+def _status_date(value: object, findings: Findings) -> str | None:
+    """``[dataset] status_date`` as an ISO date (TOML date or text); an error naming it when malformed."""
+    if value is None:
+        return None
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value.isoformat()
+    text = _str(value) or ""
+    try:
+        return dt.date.fromisoformat(text).isoformat()
+    except ValueError:
+        findings.error(
+            "catalog_invalid",
+            f"{CATALOG_FILE}: [dataset] status_date = {text[:40]!r} is not a date (use YYYY-MM-DD, e.g. 2026-03-01); "
+            "leave it out to evaluate on today's date",
+            file=CATALOG_FILE,
+            field="status_date",
+        )
+        return None
 
 
 def _read_tables(root: Path, declared: object, findings: Findings) -> dict[str, str]:

@@ -40,9 +40,9 @@ import shapely
 
 from geo.coverage_frame import Piece, frame_pieces, mean_width_m, valid_polygons
 from geo.coverage_overlaps import overlaps
+from geo.dataset import idle_unit_ids
 from geo.workload import FIGURES, allocate_staff, holding_shares, layer_counts, priced, unheld_features, unit_table
 from geo.workload import UNHELD_COLUMNS as PIECE_UNHELD_COLUMNS
-from geo.zones import ROLES as DUTY_ROLES
 
 if TYPE_CHECKING:
     from geo.dataset import Dataset
@@ -294,9 +294,7 @@ def build_coverage(
 
     # -- idle units and districts without an HQ -------------------------------
     # A unit with a duty on the date (lead, shared or supervisor) or a district's fallback is not idle.
-    busy_units = set(zones.loc[zones["role"].isin(DUTY_ROLES), "unit_id"])
-    fallback_units = {v for v in fallback_of.values() if v}
-    idle = tuple(u for u in ds.units["unit_id"] if u not in busy_units and u not in fallback_units)
+    idle = idle_unit_ids(zones, ds.units["unit_id"], {v for v in fallback_of.values() if v})
     units["idle"] = units["unit_id"].isin(idle)
     without_hq = tuple(d for d, hq in fallback_of.items() if not hq)
 

@@ -32,6 +32,7 @@ from geo.table_checks import check_standards, check_units, units_from_values
 from geo.tables import read_table
 from geo.zones import (
     HOLDING_ROLES,
+    ROLES,
     build_duty_zones,
     feature_index,
     resolve_standards,
@@ -85,6 +86,7 @@ class Dataset:
         duty_zones: gpd.GeoDataFrame,
         metric_crs: CRS,
         content_hash: str,
+        status_date: pd.Timestamp | None = None,
     ) -> None:
         self.path = path
         self.catalog = catalog
@@ -97,6 +99,8 @@ class Dataset:
         self.duty_zones = duty_zones
         self.metric_crs = metric_crs
         self.content_hash = content_hash
+        # A date asked for at load (``respmap ... --date``): it overrides the catalog's status_date.
+        self._status_date = None if status_date is None else pd.Timestamp(status_date).normalize()
         self.loaded_at = dt.datetime.now(dt.UTC)
         self._cache: OrderedDict[Any, Any] = OrderedDict()
         self._lock = threading.Lock()
@@ -117,8 +121,19 @@ class Dataset:
 
     @property
     def reference_date(self) -> pd.Timestamp:
-        """The date answers are for when none is asked: today."""
-        return pd.Timestamp(dt.date.today())
+        """The one date every answer is for when none is asked (see :func:`reference_date_of`).
+
+        The date given at load (``--date``), else the catalog's ``[dataset] status_date``,
+        else today, resolved at each call (a server running past midnight moves on).
+        """
+        return reference_date_of(self.catalog, self._status_date)
+
+    @property
+    def reference_date_source(self) -> str:
+        """Where :attr:`reference_date` comes from: ``"given"``, ``"status_date"`` or ``"today"``."""
+        if self._status_date is not None:
+            return "given"
+        return "status_date" if self.catalog is not None and self.catalog.status_date else "today"
 
     def layer_spec(self, layer_id: str) -> LayerSpec:
         assert self.catalog is not None
@@ -187,7 +202,22 @@ class Dataset:
         return f"<Dataset {self.name!r} {counts}; {len(self.duty_zones)} zones; {errors} errors>"
 
 
-def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_mb: float | None = None) -> Dataset:
+def reference_date_of(catalog: Catalog | None, given: Any = None) -> pd.Timestamp:
+    """The date rule, one for every command and route: ``given``, else the catalog's status_date, else today."""
+    if given is not None:
+        return pd.Timestamp(given).normalize()
+    if catalog is not None and catalog.status_date:
+        return pd.Timestamp(catalog.status_date)
+    return pd.Timestamp(dt.date.today())
+
+
+def load_dataset(
+    path: str | Path | None = None,
+    *,
+    fix: bool = False,
+    max_file_mb: float | None = None,
+    status_date: Any = None,
+) -> Dataset:
     """Load, validate and join a dataset folder; never raises on bad data.
 
     Args:
@@ -195,12 +225,16 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
         fix: repair invalid geometries (reported as warnings, not errors).
         max_file_mb: refuse files bigger than this (default from the catalog,
             ``RESPMAP_MAX_FILE_MB`` or 512 MB).
+        status_date: the date answers are for when none is asked (a date or
+            ISO text), overriding the catalog's ``status_date``; the load's
+            warnings about unheld places and idle units are for this date too.
 
     Example:
         >>> ds = load_dataset()
         >>> ds.duty_zones[["layer", "feature_id", "unit_id"]].head()
     """
     root = Path(path) if path is not None else default_dataset_path()
+    given = None if status_date is None else pd.Timestamp(status_date).normalize()
     findings = Findings()
     catalog = read_catalog(root, findings)
     if catalog is None:
@@ -281,7 +315,7 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
         None if frame is None else frame_metric,
         None if frame is None else frame["district_id"].to_numpy(dtype=object),
     )
-    _report_unheld_and_idle(catalog, duty_zones, units, frame, findings)
+    _report_unheld_and_idle(catalog, duty_zones, units, frame, findings, reference_date_of(catalog, given))
 
     return Dataset(
         path=root,
@@ -295,6 +329,7 @@ def load_dataset(path: str | Path | None = None, *, fix: bool = False, max_file_
         duty_zones=duty_zones,
         metric_crs=metric_crs,
         content_hash=_content_hash(root, catalog),
+        status_date=given,
     )
 
 
@@ -459,9 +494,13 @@ def _report_unheld_and_idle(
     units: pd.DataFrame,
     frame: gpd.GeoDataFrame | None,
     findings: Findings,
+    when: pd.Timestamp,
 ) -> None:
-    """Warnings a planner wants at once: places nobody holds, units holding nothing."""
-    when = pd.Timestamp(catalog.data_date) if catalog.data_date else pd.Timestamp(dt.date.today())
+    """Warnings a planner wants at once, on the dataset's reference date: places nobody holds, idle units.
+
+    The same date and the same rules as :func:`geo.coverage.compute_coverage`: validate and
+    coverage never disagree on how many places are unheld or how many units are idle.
+    """
     current = zones_on(duty_zones, when)
     holding = current[current["role"].isin(HOLDING_ROLES)]
     held = set(zip(holding["layer"], holding["feature_id"], strict=True))
@@ -476,16 +515,23 @@ def _report_unheld_and_idle(
                 feature_id=feature_id,
                 field="unit_id",
             )
-    used = set(duty_zones["unit_id"]) | (set(frame["fallback_unit"]) if frame is not None else set())
-    for unit_id, name in zip(units["unit_id"], units["name"], strict=True):
-        if unit_id not in used:
-            findings.warning(
-                "unit_unused",
-                f"{units.attrs.get('file') or 'units'}: unit {name} ({unit_id}) holds nothing",
-                file=units.attrs.get("file", ""),
-                feature_id=unit_id,
-                field="unit_id",
-            )
+    fallback_units = set(frame["fallback_unit"]) if frame is not None else set()
+    names = dict(zip(units["unit_id"], units["name"], strict=True))
+    for unit_id in idle_unit_ids(current, units["unit_id"], fallback_units):
+        findings.warning(
+            "unit_unused",
+            f"{units.attrs.get('file') or 'units'}: unit {names[unit_id]} ({unit_id}) holds nothing on {when.date()}",
+            file=units.attrs.get("file", ""),
+            feature_id=unit_id,
+            field="unit_id",
+        )
+
+
+def idle_unit_ids(zones_on_date: pd.DataFrame, unit_ids: Any, fallback_units: set[str]) -> tuple[str, ...]:
+    """Units with no duty on the date: no lead, shared or supervisor row in ``zones_on_date``, and no
+    district's fallback (a district HQ answers for its district, so it is never idle)."""
+    busy = set(zones_on_date.loc[zones_on_date["role"].isin(ROLES), "unit_id"])
+    return tuple(u for u in unit_ids if u not in busy and u not in fallback_units)
 
 
 def _content_hash(root: Path, catalog: Catalog) -> str:

@@ -13,8 +13,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.commands.common import CommandError, UsageError, open_dataset
-from api.commands.render import glyph_warnings_on_stderr, parse_date_option, report_missing_font
+from api.commands.common import CommandError, UsageError, add_date_flag, date_line, open_dataset, parse_date_option
+from api.commands.render import glyph_warnings_on_stderr, report_missing_font
 
 ORDER = 80
 
@@ -29,7 +29,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Everything a report needs in one folder, with an index.html linking it all.",
     )
     parser.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="the kit's folder")
-    parser.add_argument("--date", help="whose assignments: this date, YYYY-MM-DD (default: today)")
+    add_date_flag(parser)
     parser.add_argument("--paper", type=str.upper, choices=tuple(PAPER_MM), default="A4", help="paper size (A4)")
     parser.add_argument("--dpi", type=int, default=200, help=f"PNG resolution, {MIN_DPI}-{MAX_DPI} (200)")
     parser.add_argument("--hatch", action="store_true", help="hatching and dash patterns per category (grey print)")
@@ -51,7 +51,8 @@ def run(args: argparse.Namespace) -> int:
         options = MapOptions(paper=args.paper, dpi=args.dpi, hatch=args.hatch, date=date).checked()
     except MapRequestError as exc:
         raise UsageError(str(exc)) from None
-    ds = open_dataset(args)
+    ds = open_dataset(args)  # --date becomes the dataset's reference date
+    date = ds.reference_date
     report_missing_font()
     try:
         with glyph_warnings_on_stderr():
@@ -62,5 +63,8 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot build the kit in {args.output}: {exc.strerror or exc}") from None
     for note in result.notes:
         print(f"respmap: note: {note}", file=sys.stderr)
-    print(f"report kit written: {result.folder}/index.html ({len(result.files)} files, {result.seconds:.0f} s)")
+    print(
+        f"report kit written: {result.folder}/index.html ({len(result.files)} files, {result.seconds:.0f} s; "
+        f"{date_line(ds, 'en')})"
+    )
     return 0

@@ -1,5 +1,6 @@
-"""What every sub-command shares: picking and loading the dataset, JSON output,
-atomic file writes and the two error kinds the CLI turns into exit codes."""
+"""What every sub-command shares: picking and loading the dataset, the one date rule
+(``--date``, else the catalog's ``status_date``, else today), JSON output, atomic
+file writes and the two error kinds the CLI turns into exit codes."""
 
 from __future__ import annotations
 
@@ -11,9 +12,12 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from geo import Dataset, default_dataset_path, load_dataset
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 # Characters that drive a terminal rather than print: C0 controls but tab and
 # newline (ESC starts colour, clear-screen, title and hyperlink sequences; CR
@@ -59,14 +63,59 @@ def dataset_path(args: argparse.Namespace) -> Path:
     return path
 
 
+DATE_HELP = "the day the figures are for, YYYY-MM-DD (default: the dataset's status_date, else today)"
+
+# How the reference date is named where figures are printed, per language and source.
+DATE_WORDS: dict[str, dict[str, str]] = {
+    "zh": {"label": "状态日期", "given": "--date 指定", "status_date": "数据集声明的 status_date", "today": "今天"},
+    "en": {"label": "status on", "given": "--date", "status_date": "the dataset's status_date", "today": "today"},
+}
+
+
+def add_date_flag(parser: argparse.ArgumentParser) -> None:
+    """``--date``: the one date flag every command shares (see :func:`open_dataset`)."""
+    parser.add_argument("--date", metavar="YYYY-MM-DD", help=DATE_HELP)
+
+
+def parse_date_option(text: str | None) -> pd.Timestamp | None:
+    """``--date`` as a Timestamp, None when not given; a UsageError naming the value when malformed."""
+    import pandas as pd
+
+    if text is None:
+        return None
+    try:
+        value = pd.Timestamp(text)
+    except (ValueError, TypeError):
+        value = pd.NaT
+    if pd.isna(value):
+        raise UsageError(f"--date {text[:40]!r} is not a date (use YYYY-MM-DD)")
+    return value.normalize()
+
+
+def date_line(ds: Dataset, lang: str | None = None) -> str:
+    """The reference date as printed beside figures: ``状态日期 2026-12-03（今天）`` / ``status on ... (today)``."""
+    words = DATE_WORDS.get(lang or ds.lang, DATE_WORDS["zh"])
+    day = ds.reference_date.date().isoformat()
+    source = words[ds.reference_date_source]
+    if (lang or ds.lang) == "en":
+        return f"{words['label']} {day} ({source})"
+    return f"{words['label']} {day}（{source}）"
+
+
 def open_dataset(args: argparse.Namespace, *, require_ok: bool = False, **options: Any) -> Dataset:
     """Load the selected dataset; with ``require_ok`` refuse one with errors.
+
+    ``args.date`` (``--date``), when the command has one, becomes the dataset's
+    reference date: every figure, default and warning of the run is for that day.
 
     Without ``require_ok`` a dataset with errors is used as far as it loaded,
     with one warning on stderr: answers from it leave out whatever the errors
     dropped (a feature with no geometry, an assignment to an unknown unit), and
     the user must know that before trusting them.
     """
+    date = parse_date_option(getattr(args, "date", None))
+    if date is not None:
+        options.setdefault("status_date", date)
     ds = load_dataset(dataset_path(args), **options)
     if ds.catalog is not None and ds.ok:
         return ds

@@ -23,7 +23,9 @@ import pandas as pd
 from api.commands.common import (
     CommandError,
     UsageError,
+    add_date_flag,
     add_json_flag,
+    date_line,
     open_dataset,
     print_json,
     print_text,
@@ -58,7 +60,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         ),
     )
     add_json_flag(parser)
-    parser.add_argument("--date", help="evaluate assignments on this date, YYYY-MM-DD (default: today)")
+    add_date_flag(parser)
     parser.add_argument(
         "-o",
         "--output",
@@ -92,28 +94,22 @@ def run(args: argparse.Namespace) -> int:
     for name, value in (("--sliver-m2", args.sliver_m2), ("--sliver-width-m", args.sliver_width_m)):
         if not math.isfinite(value) or value < 0:
             raise UsageError(f"{name} must be a number >= 0, not {value}")
-    if args.date is not None:
-        try:
-            date = pd.Timestamp(args.date)
-        except (ValueError, TypeError):
-            date = pd.NaT
-        if pd.isna(date):
-            raise UsageError(f"--date {args.date[:40]!r} is not a date (use YYYY-MM-DD)")
-    ds = open_dataset(args)
+    ds = open_dataset(args)  # --date becomes the dataset's reference date
     try:
         report = compute_coverage(
-            ds, args.date, args.sliver_m2, sliver_width_m=args.sliver_width_m, boundary_layer=args.boundary_layer
+            ds, None, args.sliver_m2, sliver_width_m=args.sliver_width_m, boundary_layer=args.boundary_layer
         )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     written = write_outputs(report, args.output) if args.output is not None else []
     if args.json:
         data = report.to_dict()
+        data["date_source"] = ds.reference_date_source
         if written:
             data["files"] = [str(path) for path in written]
         print_json(data)
     else:
-        print_text(summary(report, ds.name, ds.lang))
+        print_text(summary(report, ds.name, ds.lang, date_text=date_line(ds)))
         for path in written:
             print(f"{_t(ds.lang, 'written')}: {path}")
     return 0
@@ -250,10 +246,13 @@ def _frame_line(report: CoverageReport, lang: str) -> str:
     )
 
 
-def summary(report: CoverageReport, dataset_name: str, lang: str) -> str:
-    """The readable summary printed by ``respmap coverage`` (without ``--json``)."""
+def summary(report: CoverageReport, dataset_name: str, lang: str, *, date_text: str | None = None) -> str:
+    """The readable summary printed by ``respmap coverage`` (without ``--json``).
+
+    ``date_text`` names the date and where it comes from (:func:`api.commands.common.date_line`).
+    """
     totals = report.totals
-    lines = [f"{dataset_name} — {_t(lang, 'title')} {report.date.isoformat()}", ""]
+    lines = [f"{dataset_name} — {_t(lang, 'title')} · {date_text or report.date.isoformat()}", ""]
     if not totals["districts"]:
         # "0 districts, 0 m² in all; 0 gap(s)" would read as a clean bill of health.
         lines.append(_t(lang, "no_frame"))

@@ -13,8 +13,15 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from api.commands.common import CommandError, UsageError, open_dataset, write_atomically
-from api.commands.render import parse_date_option
+from api.commands.common import (
+    CommandError,
+    UsageError,
+    add_date_flag,
+    date_line,
+    open_dataset,
+    parse_date_option,
+    write_atomically,
+)
 
 ORDER = 75
 TABLE_SUFFIXES = (".xlsx", ".csv")
@@ -39,7 +46,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         metavar="FILE",
         help="the file to write: .xlsx, .csv, .geojson or .gpkg",
     )
-    parser.add_argument("--date", help="whose assignments: this date, YYYY-MM-DD (default: today)")
+    add_date_flag(parser)
     parser.set_defaults(handler=run)
 
 
@@ -50,8 +57,9 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(f"-o {output}: the file name must end in .xlsx, .csv, .geojson or .gpkg")
     if output.is_dir():
         raise UsageError(f"-o {output} is a folder; give a file name")
-    date = parse_date_option(args.date)
-    ds = open_dataset(args)
+    parse_date_option(args.date)  # a malformed --date is a usage error before any loading
+    ds = open_dataset(args)  # --date becomes the dataset's reference date
+    date = ds.reference_date
     count: dict[str, int] = {}
 
     def write(tmp: Path) -> None:
@@ -69,5 +77,5 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from None
     what = "zone rows" if suffix in TABLE_SUFFIXES else "zones"
-    print(f"written: {output} ({count['rows']} {what})")
+    print(f"written: {output} ({count['rows']} {what}; {date_line(ds, 'en')})")
     return 0

@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from api.commands.common import CommandError, UsageError, open_dataset, write_atomically
+from api.commands.common import CommandError, UsageError, add_date_flag, date_line, open_dataset, write_atomically
 from maps.interactive import (
     COLOUR_BY,
     TIANDITU_KEY_ENV,
@@ -57,7 +57,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         default="none",
         help=f"base map: none (default, fully offline), osm, amap (GCJ-02), tianditu (key from ${TIANDITU_KEY_ENV})",
     )
-    parser.add_argument("--date", help="whose assignments: this date, YYYY-MM-DD (default: today)")
+    add_date_flag(parser)
     parser.add_argument("--lang", choices=("zh", "en"), help="language of the labels (default: the dataset's)")
     parser.set_defaults(handler=run)
 
@@ -93,6 +93,7 @@ def run(args: argparse.Namespace) -> int:
     write_atomically(output, lambda tmp: tmp.write_text(html, encoding="utf-8"))
     size_kb = len(html.encode("utf-8")) / 1024
     print(
-        f"map written: {output} ({size_kb:,.0f} KB, self-contained{'' if options.tiles == 'none' else ', base map online'})"
+        f"map written: {output} ({size_kb:,.0f} KB, self-contained{'' if options.tiles == 'none' else ', base map online'}; "
+        f"{date_line(ds, 'en')})"
     )
     return 0

@@ -21,7 +21,16 @@ from typing import Any
 
 import pandas as pd
 
-from api.commands.common import CommandError, UsageError, open_dataset, print_text, write_atomically
+from api.commands.common import (
+    CommandError,
+    UsageError,
+    add_date_flag,
+    date_line,
+    open_dataset,
+    parse_date_option,
+    print_text,
+    write_atomically,
+)
 
 ORDER = 70
 
@@ -70,21 +79,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     inset.add_argument("--inset", dest="inset", action="store_true", default=None, help="add an overview inset")
     inset.add_argument("--no-inset", dest="inset", action="store_false", help="no overview inset")
     parser.add_argument("--title", help="a title instead of the default")
-    parser.add_argument("--date", help="whose assignments: this date, YYYY-MM-DD (default: today)")
+    add_date_flag(parser)
     parser.set_defaults(handler=run)
-
-
-def parse_date_option(text: str | None) -> pd.Timestamp | None:
-    """``--date`` as a Timestamp, None when not given; a UsageError naming the value when malformed."""
-    if text is None:
-        return None
-    try:
-        value = pd.Timestamp(text)
-    except (ValueError, TypeError):
-        value = pd.NaT
-    if pd.isna(value):
-        raise UsageError(f"--date {text[:40]!r} is not a date (use YYYY-MM-DD)")
-    return value.normalize()
 
 
 def report_missing_font() -> None:
@@ -158,9 +154,8 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError("--by is for --atlas")
     if output.is_dir():
         raise UsageError(f"-o {output} is a folder; give a file name")
-    date = parse_date_option(args.date)
-    options = map_options(args, date)
-    ds = open_dataset(args)
+    options = map_options(args, parse_date_option(args.date))
+    ds = open_dataset(args)  # --date becomes the dataset's reference date
     report_missing_font()
     with glyph_warnings_on_stderr():
         return _render(args, ds, output, suffix, options)
@@ -175,7 +170,7 @@ def _render(args: argparse.Namespace, ds: Any, output: Path, suffix: str, option
             contents = f" and {result.toc_pages} more of contents" if result.toc_pages else ""
             print(
                 f"atlas written: {output} ({result.pages} pages: a cover with the map and contents{contents}, "
-                f"{result.entries} {args.by or 'unit'}s)"
+                f"{result.entries} {args.by or 'unit'}s; {date_line(ds, 'en')})"
             )
         else:
             from maps.static import render_map
@@ -192,7 +187,7 @@ def _render(args: argparse.Namespace, ds: Any, output: Path, suffix: str, option
             size = f"{result.width_px}x{result.height_px} px, " if suffix == ".png" else ""
             print(
                 f"map written: {output} ({size}{len(result.labels_placed)} labels placed, "
-                f"{len(result.labels_skipped)} left out where they would collide)"
+                f"{len(result.labels_skipped)} left out where they would collide; {date_line(ds, 'en')})"
             )
     except MapRequestError as exc:
         raise UsageError(str(exc)) from None

@@ -1,7 +1,9 @@
 """``respmap validate``: load a dataset and report every finding.
 
 Exit 0 when there are no errors (warnings are fine), 1 when there are, 2 for a
-usage error. ``--fix`` repairs invalid geometries with make_valid and writes
+usage error. Counts are for the dataset's reference date (``--date``, else the
+catalog's ``status_date``, else today), the same date every other command uses,
+and the date is printed beside them. ``--fix`` repairs invalid geometries with make_valid and writes
 the repaired layers beside the originals as ``<name>.fixed.geojson`` (never
 over them).
 """
@@ -13,7 +15,16 @@ import json
 from collections import defaultdict
 from pathlib import Path
 
-from api.commands.common import add_json_flag, dataset_path, print_json, print_text, write_atomically
+from api.commands.common import (
+    add_date_flag,
+    add_json_flag,
+    dataset_path,
+    date_line,
+    parse_date_option,
+    print_json,
+    print_text,
+    write_atomically,
+)
 from geo import Dataset, load_dataset
 from geo.findings import LEVELS
 
@@ -30,6 +41,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         description="Load, validate and join a dataset; list findings grouped by file.",
     )
     add_json_flag(parser)
+    add_date_flag(parser)
     parser.add_argument(
         "--fix",
         action="store_true",
@@ -39,7 +51,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> int:
-    ds = load_dataset(dataset_path(args), fix=args.fix)
+    ds = load_dataset(dataset_path(args), fix=args.fix, status_date=parse_date_option(args.date))
     written = _write_fixed(ds) if args.fix else []
     if args.json:
         print_json(
@@ -48,7 +60,10 @@ def run(args: argparse.Namespace) -> int:
                 "dataset": ds.name,
                 "path": str(ds.path),
                 "layers": {layer_id: {"features": count} for layer_id, count in ds.feature_counts().items()},
-                "zones": len(ds.duty_zones),
+                "date": ds.reference_date.date().isoformat(),
+                "date_source": ds.reference_date_source,
+                "zones": len(ds.zones_on()),
+                "zone_rows_all_dates": len(ds.duty_zones),
                 "counts": {level: sum(1 for f in ds.findings if f.level == level) for level in LEVELS},
                 "findings": [f.to_dict() for f in ds.findings],
                 "fixed_files": [str(p) for p in written],
@@ -62,13 +77,15 @@ def run(args: argparse.Namespace) -> int:
 def _print_human(ds: Dataset, written: list[Path]) -> None:
     lang = ds.lang
     print_text(f"{ds.name}  ({ds.path})")
+    print_text(f"  {date_line(ds, 'en')}")
     if ds.catalog is not None:
         for spec in ds.catalog.layers:
             count = ds.feature_counts().get(spec.id)
             shown = "not loaded" if count is None else f"{count} features"
             print_text(f"  {spec.title_in(lang)} [{spec.id}]: {shown}")
         print_text(
-            f"  units: {len(ds.units)}, standards: {len(ds.standards)}, assignments: {len(ds.assignments)}, duty zones: {len(ds.duty_zones)}"
+            f"  units: {len(ds.units)}, standards: {len(ds.standards)}, assignments: {len(ds.assignments)}, "
+            f"duty zones in force: {len(ds.zones_on())} ({len(ds.duty_zones)} rows over all dates)"
         )
     by_file: dict[str, list] = defaultdict(list)
     for finding in ds.findings:

@@ -73,7 +73,7 @@ def _add_places_route(path_name: str, attribute: str, id_column: str | None, wha
         places,
         methods=["GET"],
         summary=f"Coverage {path_name.replace('_', ' ')} as GeoJSON",
-        description=f"{what[0].upper()}{what[1:]}, on the date asked (default today).",
+        description=f"{what[0].upper()}{what[1:]}, on the date asked (default the dataset's status_date, else today).",
         response_class=GeoJSONAnswer,
         response_model=FeatureCollection,
         responses=error_responses(400),

@@ -33,6 +33,9 @@ class Health(BaseModel):
     worker_pid: int = Field(description="process id of the worker that answered (several with --workers N)")
     feature_counts: dict[str, int] = Field(description="features per layer")
     zones: int = Field(description="duty zones (feature x assignment, all dates)")
+    date: str = Field(description="the day answers are for when none is asked (status_date, else today)")
+    date_source: str = Field(description="`status_date` (declared in catalog.toml) or `today`")
+    zones_in_force: int = Field(description="duty zones in force on `date`")
     units: int = Field(description="units in the units table")
     warnings: int = Field(description="warnings found while loading")
     route_modules_failed: dict[str, str] = Field(description="route modules left out because they failed to import")
@@ -61,6 +64,9 @@ async def healthz(request: Request, ds: DatasetDep) -> JSONAnswer:
             "worker_pid": os.getpid(),
             "feature_counts": ds.feature_counts(),
             "zones": len(ds.duty_zones),
+            "date": ds.reference_date.date().isoformat(),
+            "date_source": ds.reference_date_source,
+            "zones_in_force": len(ds.zones_on()),
             "units": len(ds.units),
             "warnings": sum(1 for f in ds.findings if f.level == "warning"),
             "route_modules_failed": getattr(request.app.state, "route_modules_failed", {}),

@@ -50,7 +50,7 @@ def test_json_is_one_strict_object(capsys: pytest.CaptureFixture[str]) -> None:
 def test_summary_in_chinese_names_the_problems(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = _run(capsys, "--dataset", MINI, "coverage", "--date", "2026-03-01")
     assert code == 0
-    assert "覆盖分析 2026-03-01" in out
+    assert "覆盖分析 · 状态日期 2026-03-01（--date 指定）" in out  # the date and where it comes from
     # the conflict with its 25 m², both compounds and both units
     assert "25 m²" in out and "幸福小区 (C1)" in out and "市住建局 (U2)" in out
     # what nobody holds: C3, and S1 from 1000 to 1200 m with the HQ that answers for it
