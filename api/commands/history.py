@@ -1,0 +1,75 @@
+"""``respmap history``: every change of responsibility applied to the dataset, newest first.
+
+    respmap history                    who changed what, when, why, from which date
+    respmap history --feature S1       only changes touching this place
+    respmap history --unit U17 --json  only changes touching this unit, as JSON
+
+Reads the store (:mod:`cases.history`); version notes the store missed are recorded first.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from api.commands.common import CommandError, add_json_flag, dataset_path, print_json, print_text
+
+ORDER = 81
+
+
+def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    parser = subparsers.add_parser(
+        "history",
+        parents=[common],
+        help="list the changes of responsibility: who, when, why, what",
+        description="List the changes of responsibility applied to the dataset (import-assignments), newest first.",
+    )
+    parser.add_argument("--feature", metavar="ID", help="only changes touching this feature")
+    parser.add_argument("--unit", metavar="ID", help="only changes touching this unit")
+    add_json_flag(parser)
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from cases.history import list_changes, sync_versions
+    from cases.store import StoreError, open_store
+
+    path = dataset_path(args)
+    try:
+        store = open_store(path)
+    except StoreError as exc:
+        raise CommandError(str(exc)) from None
+    try:
+        sync_versions(store, path)
+        changes = list_changes(store, path, feature_id=args.feature, unit_id=args.unit)
+    finally:
+        store.dispose()
+    if args.json:
+        print_json({"dataset": str(path), "count": len(changes), "changes": changes})
+        return 0
+    if not changes:
+        print_text("no change of responsibility recorded" + _filter_text(args))
+        return 0
+    for change in changes:
+        print_text(_line(change))
+    return 0
+
+
+def _filter_text(args: argparse.Namespace) -> str:
+    parts = [f"feature {args.feature}" if args.feature else "", f"unit {args.unit}" if args.unit else ""]
+    shown = " and ".join(p for p in parts if p)
+    return f" for {shown}" if shown else ""
+
+
+def _line(change: dict[str, Any]) -> str:
+    diff = change["diff"]
+    counts = (
+        f"{len(diff.get('changed', []))} changed, {len(diff.get('opened', []))} opened, "
+        f"{len(diff.get('closed', []))} closed, {len(diff.get('units_added', []))} unit(s) added, "
+        f"{len(diff.get('units_changed', []))} unit(s) edited"
+    )
+    places = ", ".join(change["features"][:8]) + (" ..." if len(change["features"]) > 8 else "")
+    return (
+        f"#{change['id']} {change['at'][:19].replace('T', ' ')} UTC  effective {change['effective']}  "
+        f"by {change['by']}: {change['reason']}\n    {counts}; places: {places or '—'}"
+    )

@@ -1,0 +1,419 @@
+"""Reading back the responsibility workbook (责任分工表.xlsx) after the office edited it.
+
+``respmap export -o 责任分工表.xlsx`` writes one sheet per layer, a units sheet and a standards
+sheet (:mod:`maps.tables`). People then edit it in Excel or WPS: they sort and filter, delete and
+add rows, change units, re-cut stretches, update contacts, add their own columns, rename sheets,
+type dates as text. This module reads what they saved into an
+:class:`geo.assignment_diff.EditedResponsibility`, the state they want, without judging it:
+
+- sheets are recognised by their header row (any of the first rows), never by their name; a
+  layer sheet by its feature-id column, the units sheet by unit id and unit name; the layer a
+  sheet speaks for is the one its feature ids belong to;
+- headers are matched in Chinese or English, as exported, or as respmap's own field names,
+  ignoring spaces and full- or half-width brackets; other columns are noted and ignored;
+- every row counts, including rows a filter hides (hiding is a view, not a deletion);
+- a problem in a cell is a finding naming the workbook, the sheet, the row and the column.
+
+It lives in ``api`` because it shares the column headings with the export (:mod:`maps.tables`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import zipfile
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from geo.assignment_diff import UNIT_FIELDS, AssignmentRow, EditedResponsibility, UnitRow
+from geo.dataset import Dataset
+from geo.findings import Findings
+from maps.tables import UNIT_COLUMNS, ZONE_COLUMNS
+from maps.wording import WORDS
+
+MAX_WORKBOOK_MB = 100
+# The header is looked for in this many rows at the top (people add a title row above it).
+HEADER_SEARCH_ROWS = 10
+# Excel stores dates as days since 1899-12-30; a number in a date column in this range is one.
+EXCEL_EPOCH = dt.date(1899, 12, 30)
+EXCEL_SERIAL_RANGE = (20_000, 80_000)  # 1954 .. 2119
+ZONE_FIELDS_READ = (
+    "feature_id",
+    "layer",
+    "unit_id",
+    "unit_name",
+    "role",
+    "from_m",
+    "to_m",
+    "valid_from",
+    "valid_until",
+)
+DATE_PATTERNS = (
+    re.compile(r"^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})(?:[ T].*)?$"),
+    re.compile(r"^(\d{4})年(\d{1,2})月(\d{1,2})日?$"),
+    re.compile(r"^(\d{4})(\d{2})(\d{2})$"),
+)
+
+
+class WorkbookError(Exception):
+    """The file cannot be read as a responsibility workbook at all (message names the file)."""
+
+
+def _normal(text: object) -> str:
+    """A header as compared: no spaces, half-width brackets, lower case."""
+    return re.sub(r"\s+", "", str(text)).replace("（", "(").replace("）", ")").lower()
+
+
+def _header_map(columns: dict[str, tuple[str, str, str | None]], extra: dict[str, str]) -> dict[str, str]:
+    found = {}
+    for name, (zh, en, _) in columns.items():
+        for text in (zh, en, name):
+            found.setdefault(_normal(text), name)
+    for text, name in extra.items():
+        found.setdefault(_normal(text), name)
+    return found
+
+
+ZONE_HEADERS = _header_map(ZONE_COLUMNS, {"layer": "layer", "图层": "layer", "截止日期": "valid_until"})
+UNIT_HEADERS = _header_map(UNIT_COLUMNS, {"unit_name": "name", "名称": "name"})
+ROLE_LABELS = {
+    **{_normal(WORDS[lang][f"role_{role}"]): role for lang in WORDS for role in ("lead", "shared", "supervisor")},
+    **{role: role for role in ("lead", "shared", "supervisor")},
+    _normal(WORDS["zh"]["role_"]): "",
+    _normal(WORDS["en"].get("role_", "nobody")): "",
+    "牵头单位": "lead",
+    "责任单位": "lead",
+    "配合单位": "shared",
+    "监督单位": "supervisor",
+}
+
+
+@dataclass
+class _Sheet:
+    title: str
+    header_row: int  # 1-based, as Excel shows it
+    fields: dict[int, str]  # column position -> field
+    ignored: list[str]
+    rows: list[tuple[int, tuple[Any, ...]]]  # (Excel row number, values)
+
+
+def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
+    """The edited workbook as the state it asks for; findings for what cannot be read.
+
+    Raises :class:`WorkbookError` only when the file is not a workbook at all (or has no
+    responsibility sheet); problems in cells are findings (level error) naming sheet, row, column.
+    """
+    path = Path(path)
+    name = path.name
+    if not path.is_file():
+        raise WorkbookError(f"{name}: file not found")
+    if path.stat().st_size > MAX_WORKBOOK_MB * 1024 * 1024:
+        raise WorkbookError(f"{name}: larger than {MAX_WORKBOOK_MB} MB; is it the responsibility workbook?")
+    sheets = _read_sheets(path)
+    findings = Findings()
+    layer_sheets = [s for s in sheets if "feature_id" in s.fields.values()]
+    unit_sheets = [s for s in sheets if "feature_id" not in s.fields.values() and "name" in s.fields.values()]
+    if not layer_sheets and not unit_sheets:
+        raise WorkbookError(
+            f"{name}: no sheet has a responsibility header (编号 / 单位编号 ... as `respmap export` writes); "
+            f"sheets: {', '.join(s.title for s in sheets)[:200] or 'none'}"
+        )
+    units = _read_units(name, unit_sheets, findings)
+    unit_names = _unit_names(ds, units)
+    rows: list[AssignmentRow] = []
+    layers: set[str] = set()
+    places: set[tuple[str, str]] = set()
+    for sheet in layer_sheets:
+        layer = _sheet_layer(sheet, ds)
+        where = f"{name} sheet {sheet.title!r}"
+        if layer is None:
+            findings.error(
+                "sheet_layer_unknown",
+                f"{where}: none of its feature ids (编号) is in any layer of the dataset; which layer is it?",
+                file=name,
+                field="feature_id",
+            )
+            continue
+        layers.add(layer)
+        for column in sheet.ignored:
+            findings.info(
+                "column_ignored", f"{where}: column {column!r} is not respmap's; ignored", file=name, field=column
+            )
+        for row_number, values in sheet.rows:
+            row = _assignment(name, sheet, layer, row_number, values, ds, unit_names, findings)
+            if row is None:
+                continue
+            place, assignment = row
+            places.add(place)
+            if assignment is not None:
+                rows.append(assignment)
+    return EditedResponsibility(
+        source=name, assignments=rows, layers=layers, places=places, units=units, findings=list(findings)
+    )
+
+
+def _read_sheets(path: Path) -> list[_Sheet]:
+    from openpyxl import load_workbook
+    from openpyxl.utils.exceptions import InvalidFileException
+
+    try:
+        workbook = load_workbook(path, read_only=True, data_only=True)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        hint = " (old .xls: save it as .xlsx)" if path.suffix.lower() == ".xls" else ""
+        raise WorkbookError(f"{path.name} cannot be read as an Excel .xlsx workbook{hint}: {str(exc)[:160]}") from None
+    sheets = []
+    try:
+        for ws in workbook.worksheets:
+            values = [tuple(row) for row in ws.iter_rows(values_only=True)]
+            sheets.append(_sheet_from_rows(ws.title, values))
+    finally:
+        workbook.close()
+    return [s for s in sheets if s.fields]
+
+
+def _sheet_from_rows(title: str, values: list[tuple[Any, ...]]) -> _Sheet:
+    """Find the header row (the first of the top rows naming known columns) and map its columns."""
+    for index, header in enumerate(values[:HEADER_SEARCH_ROWS]):
+        texts = [_normal(v) if v is not None else "" for v in header]
+        if "编号" in texts or "featureid" in texts or "feature_id" in texts:
+            table = ZONE_HEADERS
+        elif any(ZONE_HEADERS.get(t) == "unit_id" for t in texts) and any(UNIT_HEADERS.get(t) == "name" for t in texts):
+            table = UNIT_HEADERS
+        else:
+            continue
+        fields: dict[int, str] = {}
+        ignored = []
+        for position, text in enumerate(texts):
+            field = table.get(text)
+            if field is not None and field not in fields.values():
+                fields[position] = field
+            elif text:
+                ignored.append(str(header[position]).strip())
+        rows = [
+            (index + 2 + offset, row)
+            for offset, row in enumerate(values[index + 1 :])
+            if any(v is not None and str(v).strip() != "" for v in row)
+        ]
+        return _Sheet(title, index + 1, fields, ignored, rows)
+    return _Sheet(title, 0, {}, [], [])
+
+
+def _cell(sheet: _Sheet, values: tuple[Any, ...], field: str) -> Any:
+    for position, name in sheet.fields.items():
+        if name == field:
+            return values[position] if position < len(values) else None
+    return None
+
+
+def _text(value: Any) -> str:
+    """A cell as text: numbers without float noise (1001.0 -> '1001'), dates as ISO."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat()
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _read_units(name: str, sheets: list[_Sheet], findings: Findings) -> list[UnitRow] | None:
+    if not sheets:
+        return None
+    units: list[UnitRow] = []
+    seen: dict[str, str] = {}
+    for sheet in sheets:
+        for column in sheet.ignored:
+            findings.info(
+                "column_ignored",
+                f"{name} sheet {sheet.title!r}: column {column!r} is not respmap's; ignored",
+                file=name,
+                field=column,
+            )
+        for row_number, values in sheet.rows:
+            where = f"{name} sheet {sheet.title!r} row {row_number}"
+            unit_id = _text(_cell(sheet, values, "unit_id"))
+            if not unit_id:
+                findings.error("field_missing", f"{where}: 单位编号 (unit id) is empty", file=name, field="unit_id")
+                continue
+            if unit_id in seen:
+                findings.error(
+                    "duplicate_id",
+                    f"{where}: unit {unit_id} is also on {seen[unit_id]}; keep one row per unit",
+                    file=name,
+                    feature_id=unit_id,
+                    field="unit_id",
+                )
+                continue
+            seen[unit_id] = f"row {row_number}"
+            fields = {f: _text(_cell(sheet, values, f)) for f in UNIT_FIELDS if f in sheet.fields.values()}
+            units.append(UnitRow(unit_id, fields, where))
+    return units
+
+
+def _unit_names(ds: Dataset, units: list[UnitRow] | None) -> dict[str, str]:
+    """unit id -> name, the workbook's units sheet over the data's."""
+    names = {str(u): str(n) for u, n in zip(ds.units["unit_id"], ds.units["name"], strict=False)}
+    for unit in units or ():
+        if unit.fields.get("name"):
+            names[unit.unit_id] = unit.fields["name"]
+    return names
+
+
+def _sheet_layer(sheet: _Sheet, ds: Dataset) -> str | None:
+    """The layer the sheet's feature ids belong to (most of them); its title settles a tie."""
+    where: dict[str, set[str]] = {}
+    for layer_id, layer in ds.layers.items():
+        for feature_id in layer["feature_id"]:
+            where.setdefault(str(feature_id), set()).add(layer_id)
+    votes: Counter[str] = Counter()
+    for _, values in sheet.rows:
+        layer_ids = where.get(_text(_cell(sheet, values, "feature_id")), set())
+        if len(layer_ids) == 1:
+            votes[next(iter(layer_ids))] += 1
+    titles = {spec.id: {_normal(t) for t in (*spec.title.values(), spec.id)} for spec in ds.catalog.layers}
+    by_title = [layer_id for layer_id, names in titles.items() if _normal(sheet.title) in names]
+    if votes:
+        best = max(votes.values())
+        leaders = [layer_id for layer_id, count in votes.items() if count == best]
+        if len(leaders) == 1:
+            return leaders[0]
+        return next((layer_id for layer_id in leaders if layer_id in by_title), sorted(leaders)[0])
+    return by_title[0] if by_title else None
+
+
+def _assignment(
+    name: str,
+    sheet: _Sheet,
+    sheet_layer: str,
+    row_number: int,
+    values: tuple[Any, ...],
+    ds: Dataset,
+    unit_names: dict[str, str],
+    findings: Findings,
+) -> tuple[tuple[str, str], AssignmentRow | None] | None:
+    """(place, assignment) of one row; assignment None for a row nobody holds; None if unusable."""
+    where = f"{name} sheet {sheet.title!r} row {row_number}"
+    feature_id = _text(_cell(sheet, values, "feature_id"))
+
+    def error(code: str, message: str, field: str) -> None:
+        findings.error(code, f"{where} ({feature_id or '?'}): {message}", file=name, feature_id=feature_id, field=field)
+
+    if not feature_id:
+        error("field_missing", "编号 (feature id) is empty", "feature_id")
+        return None
+    layer = _text(_cell(sheet, values, "layer")) or _layer_of(ds, feature_id, sheet_layer)
+    place = (layer, feature_id)
+    unit_id = _text(_cell(sheet, values, "unit_id"))
+    unit_name = _text(_cell(sheet, values, "unit_name"))
+    role_text = _text(_cell(sheet, values, "role"))
+    role = ROLE_LABELS.get(_normal(role_text)) if role_text else ("lead" if unit_id or unit_name else "")
+    if role is None:
+        error(
+            "role_invalid",
+            f"角色 (role) {role_text[:30]!r} must be 牵头, 配合 or 监督 (lead, shared, supervisor)",
+            "role",
+        )
+        return None
+    if not unit_id and unit_name:
+        matches = [u for u, n in unit_names.items() if n == unit_name]
+        if len(matches) != 1:
+            why = "matches no unit" if not matches else f"is the name of {len(matches)} units"
+            error("unit_unknown_name", f"责任单位 {unit_name[:60]!r} {why}; give its 单位编号 (unit id)", "unit_name")
+            return None
+        unit_id = matches[0]
+    elif unit_id and unit_name and unit_names.get(unit_id, unit_name) != unit_name:
+        others = [u for u, n in unit_names.items() if n == unit_name and u != unit_id]
+        if others:
+            error(
+                "unit_mismatch",
+                f"单位编号 {unit_id} is {unit_names[unit_id]} but 责任单位 says {unit_name} ({others[0]}); "
+                "change both, or clear one",
+                "unit_id",
+            )
+            return None
+    if not unit_id:
+        return place, None  # nobody holds it (无人负责), or the planner cleared the unit
+    if not role:
+        role = "lead"
+    stretch = []
+    for field in ("from_m", "to_m"):
+        value = _cell(sheet, values, field)
+        metres = _metres(value)
+        if metres is not None and metres != metres:
+            error("number_invalid", f"{ZONE_COLUMNS[field][0]} {_text(value)[:30]!r} is not a number of metres", field)
+            return None
+        stretch.append(metres)
+    dates = []
+    for field in ("valid_from", "valid_until"):
+        value = _cell(sheet, values, field)
+        try:
+            dates.append(parse_cell_date(value))
+        except ValueError:
+            error("date_invalid", f"{ZONE_COLUMNS[field][0]} {_text(value)[:30]!r} is not a date (2026-03-01)", field)
+            return None
+    return place, AssignmentRow(
+        layer=layer,
+        feature_id=feature_id,
+        unit_id=unit_id,
+        role=role,
+        from_m=stretch[0],
+        to_m=stretch[1],
+        valid_from=dates[0],
+        valid_until=dates[1],
+        source=where,
+    )
+
+
+def _layer_of(ds: Dataset, feature_id: str, sheet_layer: str) -> str:
+    """The sheet's layer when the id is there, else the one other layer that has it (a row pasted in the wrong sheet)."""
+    if sheet_layer in ds.layers and (ds.layers[sheet_layer]["feature_id"] == feature_id).any():
+        return sheet_layer
+    others = [layer_id for layer_id, layer in ds.layers.items() if (layer["feature_id"] == feature_id).any()]
+    return others[0] if len(others) == 1 else sheet_layer
+
+
+def _metres(value: Any) -> float | None:
+    """A stretch end: None when blank, NaN when not a number; '1,200', '400米', '400 m' read."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value)
+    text = str(value).strip().replace(",", "").replace("，", "")
+    text = re.sub(r"\s*(米|m)$", "", text, flags=re.IGNORECASE)
+    try:
+        return float(text)
+    except ValueError:
+        return float("nan")
+
+
+def parse_cell_date(value: Any) -> dt.date | None:
+    """A date cell as Excel or WPS leave it: a date, an Excel serial number, or text.
+
+    Text may be ``2026-03-01``, ``2026/3/1``, ``2026.3.1``, ``2026年3月1日`` or ``20260301``.
+    Blank is None; anything else raises ValueError.
+    """
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        if EXCEL_SERIAL_RANGE[0] <= value <= EXCEL_SERIAL_RANGE[1] and float(value).is_integer():
+            return EXCEL_EPOCH + dt.timedelta(days=int(value))
+        value = str(int(value)) if float(value).is_integer() else str(value)
+    text = str(value).strip()
+    if not text:
+        return None
+    for pattern in DATE_PATTERNS:
+        match = pattern.match(text)
+        if match:
+            year, month, day = (int(g) for g in match.groups())
+            return dt.date(year, month, day)  # ValueError for 2026-02-30
+    raise ValueError(text)

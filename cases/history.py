@@ -1,0 +1,138 @@
+"""The history of responsibility: every applied change, who made it, when, why, and what it changed.
+
+A change applied to a file dataset (:func:`geo.assignment_edit.apply_edit`) is recorded here as an
+:class:`cases.models.AssignmentChange` row: the author, the time, the reason, the effective date,
+the difference as JSON and the dataset's content hash before and after. Rows are only added,
+never edited, so the history answers "who decided that this unit holds this street from 5 March?".
+
+The same note is written beside the tables in the version folder (``history/vNNNN-.../change.json``);
+:func:`sync_versions` records any version the store missed (a crash between the switch and the
+record, or a store that was unreachable), so the two never disagree for long.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+
+from cases.models import AssignmentChange
+from cases.store import Store
+from geo.table_versions import CHANGE_FILE, versions
+
+# A history listing never returns more than this many changes at once.
+MAX_LISTED = 1000
+
+
+def _as_date(value: Any) -> dt.date:
+    return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
+
+
+def _as_time(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=dt.UTC)
+    parsed = dt.datetime.fromisoformat(str(value))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
+
+
+def record_note(
+    store: Store, note: dict[str, Any], dataset_path: Path, version: str, by_user_id: int | None = None
+) -> dict[str, Any]:
+    """Record one change from its note (as :func:`geo.assignment_edit.apply_edit` writes it); returns it as a dict."""
+    diff = dict(note.get("diff") or {})
+    diff["version"] = version
+    diff["source"] = note.get("source", "")
+    row = AssignmentChange(
+        at=_as_time(note["at"]),
+        by_name=str(note["by"])[:200],
+        by_user_id=by_user_id,
+        reason=str(note["reason"]),
+        effective=_as_date(note["effective"]),
+        dataset_path=str(Path(dataset_path).resolve()),
+        hash_before=str(note.get("hash_before", "")),
+        hash_after=str(note.get("hash_after", "")),
+        diff=diff,
+    )
+    with store.session() as session:
+        session.add(row)
+        session.flush()
+        return change_dict(row)
+
+
+def record_change(store: Store, applied: Any, dataset_path: Path, by_user_id: int | None = None) -> dict[str, Any]:
+    """Record an :class:`geo.assignment_edit.AppliedEdit`."""
+    return record_note(store, applied.note, dataset_path, Path(applied.version).name, by_user_id)
+
+
+def sync_versions(store: Store, dataset_path: Path) -> int:
+    """Record the version notes of ``dataset_path`` the store does not have yet; returns how many."""
+    path = str(Path(dataset_path).resolve())
+    with store.reading() as session:
+        rows = session.execute(select(AssignmentChange.diff).where(AssignmentChange.dataset_path == path)).scalars()
+        known = {(diff or {}).get("version") for diff in rows}
+    added = 0
+    for folder in versions(Path(dataset_path)):
+        note_file = folder / CHANGE_FILE
+        if folder.name in known or not note_file.is_file():
+            continue
+        try:
+            note = json.loads(note_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            continue
+        record_note(store, note, Path(dataset_path), folder.name)
+        added += 1
+    return added
+
+
+def change_dict(row: AssignmentChange) -> dict[str, Any]:
+    """A recorded change as JSON-ready data."""
+    diff = dict(row.diff or {})
+    return {
+        "id": row.id,
+        "at": _as_time(row.at).isoformat(),
+        "by": row.by_name,
+        "by_user_id": row.by_user_id,
+        "reason": row.reason,
+        "effective": row.effective.isoformat(),
+        "dataset_path": row.dataset_path,
+        "hash_before": row.hash_before,
+        "hash_after": row.hash_after,
+        "version": diff.get("version"),
+        "source": diff.get("source"),
+        "features": diff.get("features", []),
+        "units": diff.get("units", []),
+        "diff": diff,
+    }
+
+
+def list_changes(
+    store: Store,
+    dataset_path: Path | None = None,
+    *,
+    feature_id: str | None = None,
+    unit_id: str | None = None,
+    limit: int = MAX_LISTED,
+) -> list[dict[str, Any]]:
+    """Changes, newest first; only those touching ``feature_id`` / ``unit_id`` when given.
+
+    Filtering by feature or unit reads the recorded difference (the same on SQLite and
+    PostgreSQL); the number of changes is that of decisions by an office, hundreds a year.
+    """
+    query = select(AssignmentChange).order_by(AssignmentChange.at.desc(), AssignmentChange.id.desc())
+    if dataset_path is not None:
+        query = query.where(AssignmentChange.dataset_path == str(Path(dataset_path).resolve()))
+    result = []
+    with store.reading() as session:
+        for row in session.execute(query).scalars():
+            diff = row.diff or {}
+            if feature_id is not None and feature_id not in diff.get("features", []):
+                continue
+            if unit_id is not None and unit_id not in diff.get("units", []):
+                continue
+            result.append(change_dict(row))
+            if len(result) >= limit:
+                break
+    return result
