@@ -65,12 +65,6 @@ def dataset_path(args: argparse.Namespace) -> Path:
 
 DATE_HELP = "the day the figures are for, YYYY-MM-DD (default: the dataset's status_date, else today)"
 
-# How the reference date is named where figures are printed, per language and source.
-DATE_WORDS: dict[str, dict[str, str]] = {
-    "zh": {"label": "状态日期", "given": "--date 指定", "status_date": "数据集声明的 status_date", "today": "今天"},
-    "en": {"label": "status on", "given": "--date", "status_date": "the dataset's status_date", "today": "today"},
-}
-
 
 def add_date_flag(parser: argparse.ArgumentParser) -> None:
     """``--date``: the one date flag every command shares (see :func:`open_dataset`)."""
@@ -94,12 +88,9 @@ def parse_date_option(text: str | None) -> pd.Timestamp | None:
 
 def date_line(ds: Dataset, lang: str | None = None) -> str:
     """The reference date as printed beside figures: ``状态日期 2026-12-03（今天）`` / ``status on ... (today)``."""
-    words = DATE_WORDS.get(lang or ds.lang, DATE_WORDS["zh"])
-    day = ds.reference_date.date().isoformat()
-    source = words[ds.reference_date_source]
-    if (lang or ds.lang) == "en":
-        return f"{words['label']} {day} ({source})"
-    return f"{words['label']} {day}（{source}）"
+    from maps.wording import date_line as worded
+
+    return worded(ds.reference_date.date().isoformat(), ds.reference_date_source, lang or ds.lang)
 
 
 def open_dataset(args: argparse.Namespace, *, require_ok: bool = False, **options: Any) -> Dataset:

@@ -1,0 +1,61 @@
+"""The front door in headless Chromium on a phone-sized screen, served by a real ``respmap serve``.
+
+Its one inline style must be allowed by its own Content-Security-Policy (a
+blocked style shows as a console error and unstyled links), nothing may leave
+the machine, nothing may overflow 360 px, and its links must lead to pages.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, sync_playwright
+
+from tests.api.http_server import running_server
+from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, watch
+
+MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    with running_server(MINI_DIR) as base:
+        yield base
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()
+
+
+def test_front_door_on_a_360px_phone(server: str, browser: Browser) -> None:
+    watched = watch(browser, viewport={"width": 360, "height": 740}, is_mobile=True, has_touch=True)
+    page = watched.page
+    answer = page.goto(server + "/")
+    assert answer is not None and answer.status == 200
+    assert page.locator("#dataset-name").inner_text() == "迷你测试数据"
+    assert page.locator("#status-date").inner_text().startswith("状态日期 ")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
+    # The inline style applied (the CSP hash matches): links are cards, not bare inline text.
+    assert page.evaluate("getComputedStyle(document.querySelector('.links a')).display") == "block"
+    titles = page.locator(".links a").all_inner_texts()
+    assert [t.splitlines()[0] for t in titles] == [
+        "覆盖地图",
+        "手机查询",
+        "API 文档",
+        "OGC API - Features",
+        "覆盖分析（JSON）",
+    ]
+    rows = page.locator("#figures tr").count()
+    assert rows == 5
+    page.screenshot(path=str(SCREENSHOTS / "served_home_360.png"), full_page=True)
+    page.locator(".links a", has_text="手机查询").click()
+    page.wait_for_function("() => window.respmapReady === true")
+    assert page.url == server + "/here"
+    assert watched.errors == [] and watched.blocked == [] and watched.dialogs == []
+    watched.page.context.close()
