@@ -14,9 +14,11 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import anyio.to_thread
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api.case_store import open_app_store
 from api.errors import install_error_handlers
 from api.middleware import BodyLimitMiddleware
 from api.openapi import install_openapi
@@ -24,6 +26,7 @@ from api.responses import JSONAnswer
 from api.routes import discover_routers
 from api.settings import Settings
 from api.state import DatasetHolder
+from cases.store import Store
 from geo import Dataset, __version__
 
 DESCRIPTION = """\
@@ -33,24 +36,34 @@ Who is responsible for keeping each piece of the city clean.
   `POST /lookup` for a batch, `POST /lookup/csv` for a CSV file.
 * **Units, districts, standards, search** by name (Chinese substrings work).
 * **Coverage**: gaps, conflicts and places nobody holds, as GeoJSON.
+* **Cases** (the office's loop 督查 → 派遣 → 整改 → 核查): `GET /categories`, `POST /cases`, `GET /cases`,
+  `GET /cases/{id}`, `POST /cases/{id}/events`; bearer tokens from `respmap users add`.
 * **OGC API - Features** at `/ogc`: `ogrinfo OAPIF:http://host/ogc`, or QGIS' "WFS / OGC API - Features" source.
 
 Every error answers `{"error": code, "message": ..., "details": ...}`.
 """
 
 
-def create_app(settings: Settings | None = None, *, dataset: Dataset | None = None) -> FastAPI:
-    """Build the app; ``dataset`` skips loading (tests share an already loaded one)."""
+def create_app(
+    settings: Settings | None = None, *, dataset: Dataset | None = None, store: Store | None = None
+) -> FastAPI:
+    """Build the app; ``dataset`` skips loading and ``store`` opening (tests share them)."""
     settings = settings or Settings()
     holder = DatasetHolder(settings, dataset)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await holder.start()
+        if getattr(app.state, "store", None) is None:
+            # Migrations run here, before the first request: an older store is upgraded, never dropped.
+            app.state.store = await anyio.to_thread.run_sync(open_app_store, settings)
+            app.state.owns_store = True
         try:
             yield
         finally:
             await holder.stop()
+            if getattr(app.state, "owns_store", False):
+                app.state.store.dispose()
 
     app = FastAPI(
         title="respmap",
@@ -67,6 +80,7 @@ def create_app(settings: Settings | None = None, *, dataset: Dataset | None = No
     )
     app.state.settings = settings
     app.state.datasets = holder
+    app.state.store = store
     install_error_handlers(app)
     if settings.cors_origins:
         app.add_middleware(

@@ -23,6 +23,9 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.responses import Response
 
 from api.responses import JSONAnswer
+from cases.categories import CategoryError
+from cases.errors import CaseNotFoundError, ConflictError, ForbiddenError, InvalidCaseError
+from cases.store import StoreError
 from geo.datums import UnknownCRSError
 from geo.lookup import CoordinateError
 
@@ -97,6 +100,24 @@ class ReloadRefusedError(ApiError):
     code = "reload_refused"
 
 
+class ForbiddenRoleError(ApiError):
+    """Signed in, but the role may not do this."""
+
+    code = "forbidden"
+
+
+class CsrfError(ApiError):
+    """A cookie-authenticated change without the page's CSRF value."""
+
+    code = "csrf_failed"
+
+
+class RateLimitedError(ApiError):
+    """Too many attempts from one client (logins, anonymous reports)."""
+
+    code = "rate_limited"
+
+
 class DatasetUnavailableError(ApiError):
     """No dataset is loaded (the lifespan has not run or failed)."""
 
@@ -111,7 +132,16 @@ ERROR_TABLE: dict[type[BaseException], tuple[int, str]] = {
     BadParameterError: (400, BadParameterError.code),
     AuthenticationRequiredError: (401, AuthenticationRequiredError.code),
     AdminDisabledError: (403, AdminDisabledError.code),
+    ForbiddenRoleError: (403, ForbiddenRoleError.code),
+    ForbiddenError: (403, "forbidden"),
+    CsrfError: (403, CsrfError.code),
     NotFoundError: (404, NotFoundError.code),
+    CaseNotFoundError: (404, "not_found"),
+    ConflictError: (409, "conflict"),
+    InvalidCaseError: (422, "invalid_case"),
+    RateLimitedError: (429, RateLimitedError.code),
+    StoreError: (503, "store_unavailable"),
+    CategoryError: (503, "bad_categories"),
     TooLargeError: (413, TooLargeError.code),
     InvalidBodyError: (422, InvalidBodyError.code),
     ReloadRefusedError: (422, ReloadRefusedError.code),
@@ -133,8 +163,10 @@ HTTP_STATUS_CODES: dict[int, str] = {
 DESCRIPTIONS: dict[int, str] = {
     400: "Bad parameter: malformed coordinates, unknown CRS, bad date or bbox",
     401: "Missing or wrong bearer token",
-    403: "Admin routes are disabled (no admin token configured)",
-    404: "Unknown id",
+    403: "Admin routes are disabled, or the caller's role may not do this",
+    404: "Unknown id (or a case the caller may not see)",
+    409: "The case is not in a state that allows this step, or changed meanwhile",
+    429: "Too many attempts; wait and retry",
     413: "Too many points or too large a body",
     422: "Invalid request body",
     503: "No dataset loaded",
@@ -164,9 +196,12 @@ async def _domain_error(request: Request, exc: Exception) -> Response:
     status, code = status_for(exc)
     if status >= 500:
         return await _unexpected(request, exc)
-    message = exc.message if isinstance(exc, ApiError) else str(exc)
-    details = exc.details if isinstance(exc, ApiError) else None
+    # ApiError and the case engine's CaseError both carry a message and details.
+    message = getattr(exc, "message", None) or str(exc)
+    details = getattr(exc, "details", None)
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
+    if status == 429 and isinstance(details, dict) and "retry_after_s" in details:
+        headers = {"Retry-After": str(int(details["retry_after_s"]) + 1)}
     return error_answer(status, code, message, details, headers)
 
 

@@ -72,6 +72,22 @@ class Settings(BaseSettings):
         default=1.0, gt=0, le=60, description="how often a worker checks the reload signal file, in seconds"
     )
 
+    database_url: str | None = Field(
+        default=None,
+        description=(
+            "the case store: postgresql+psycopg://user:pass@host/db for many users and machines; unset means a "
+            "SQLite file in the data folder"
+        ),
+    )
+    data_dir: Path | None = Field(
+        default=None,
+        description="folder of the SQLite store and the photos (default: data/ in the dataset folder if writable)",
+    )
+    photo_limit_mb: float = Field(default=10.0, gt=0, le=200, description="largest photo accepted, in MB")
+    login_attempts_per_minute: int = Field(
+        default=10, ge=1, description="failed sign-ins allowed per client address and minute (per worker)"
+    )
+
     @field_validator("cors_origins", mode="before")
     @classmethod
     def _split_origins(cls, value: object) -> object:

@@ -252,8 +252,8 @@ class CaseService:
             return []
         if actor.role == "inspector":
             return [Case.reporter_id == actor.user_id]
-        if actor.role == "unit":
-            return [_held_by(actor.unit_id or "")]
+        if actor.role == "unit":  # a public report reaches the unit once the office dispatches it
+            return [_held_by(actor.unit_id or ""), Case.state.not_in(("reported", "rejected"))]
         if actor.is_public:
             return [Case.source == "public"]
         return [Case.id < 0]

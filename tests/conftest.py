@@ -6,11 +6,17 @@ between tests is safe.
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from geo import Dataset, load_dataset
+
+# Servers and commands started by tests keep their case store here, never inside a dataset folder.
+os.environ.setdefault("RESPMAP_DATA_DIR", tempfile.mkdtemp(prefix="respmap-test-data-"))
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent
@@ -35,3 +41,36 @@ def mini_ds() -> Dataset:
     2026-01-01.
     """
     return load_dataset(MINI_DIR)
+
+
+@pytest.fixture(scope="session")
+def postgres_cluster() -> Iterator[object]:
+    """A throw-away PostgreSQL cluster for the whole session (tests/postgres.py)."""
+    from tests.postgres import PostgresCluster
+
+    cluster = PostgresCluster()
+    cluster.start()
+    try:
+        yield cluster
+    finally:
+        cluster.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A fresh, empty database of each backend: the store's tests run on both."""
+    if request.param == "sqlite":
+        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
+    return request.getfixturevalue("postgres_cluster").new_database()
+
+
+@pytest.fixture
+def store(store_url: str, tmp_path: Path) -> Iterator[object]:
+    """An open, migrated case store on each backend, photos under ``tmp_path``."""
+    from cases.store import open_store, store_config
+
+    opened = open_store(config=store_config(url=store_url, data_dir=tmp_path / "data"))
+    try:
+        yield opened
+    finally:
+        opened.dispose()
