@@ -125,6 +125,7 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
     rows: list[AssignmentRow] = []
     layers: set[str] = set()
     places: set[tuple[str, str]] = set()
+    unreadable: set[tuple[str, str]] = set()
     for sheet in layer_sheets:
         layer = _sheet_layer(sheet, ds)
         where = f"{name} sheet {sheet.title!r}"
@@ -144,13 +145,21 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
         for row_number, values in sheet.rows:
             row = _assignment(name, sheet, layer, row_number, values, ds, unit_names, findings)
             if row is None:
+                feature_id = _text(_cell(sheet, values, "feature_id"))
+                unreadable.add((_text(_cell(sheet, values, "layer")) or _layer_of(ds, feature_id, layer), feature_id))
                 continue
             place, assignment = row
             places.add(place)
             if assignment is not None:
                 rows.append(assignment)
     return EditedResponsibility(
-        source=name, assignments=rows, layers=layers, places=places, units=units, findings=list(findings)
+        source=name,
+        assignments=rows,
+        layers=layers,
+        places=places | unreadable,
+        units=units,
+        findings=list(findings),
+        unreadable=unreadable,
     )
 
 

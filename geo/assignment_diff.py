@@ -112,6 +112,8 @@ class EditedResponsibility:
     places: set[tuple[str, str]]
     units: list[UnitRow] | None = None
     findings: list[Finding] = field(default_factory=list)
+    # Places with a row that could not be read: left as they are rather than closed.
+    unreadable: set[tuple[str, str]] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -240,16 +242,23 @@ def rows_in_force(ds: Dataset, date: dt.date) -> list[tuple[int, AssignmentRow]]
 
 
 def diff_assignments(
-    current: list[AssignmentRow], edited: list[AssignmentRow], layers: set[str], effective: dt.date
+    current: list[AssignmentRow],
+    edited: list[AssignmentRow],
+    layers: set[str],
+    effective: dt.date,
+    unreadable: set[tuple[str, str]] | None = None,
 ) -> tuple[list[AssignmentRow], list[AssignmentRow], list[AssignmentChange], int]:
     """(closed, opened, changed, unchanged count) between rows in force and the edit's rows.
 
-    Only layers the edit speaks for are compared. Rows are matched as multisets on
+    Only layers the edit speaks for are compared, and not places with an unreadable row (they are
+    left as they are; the reader's finding refuses the change anyway). Rows are matched as multisets on
     :meth:`AssignmentRow.key`; what is left on both sides is paired into changes per place:
     same stretch and role (a unit reassigned), same unit and role (a stretch re-cut), same unit and
     stretch (a role changed), same everything but the end date.
     """
-    compared = [row for row in current if row.layer in layers]
+    skipped = unreadable or set()
+    compared = [row for row in current if row.layer in layers and row.place() not in skipped]
+    edited = [row for row in edited if row.place() not in skipped]
     remaining = Counter(row.key() for row in edited)
     closed: list[AssignmentRow] = []
     unchanged = 0
@@ -361,7 +370,7 @@ def plan_change(
     """
     current = rows_in_force(ds, effective)
     closed, opened, changed, unchanged = diff_assignments(
-        [row for _, row in current], edited.assignments, edited.layers, effective
+        [row for _, row in current], edited.assignments, edited.layers, effective, edited.unreadable
     )
     added_units, changed_units = diff_units(raw_units if raw_units is not None else pd.DataFrame(), edited.units)
     diff = ResponsibilityDiff(

@@ -128,6 +128,10 @@ def _new_version(history: Path, label: str, files: dict[str, bytes | Path], note
                 write_file(target, content)
         if note is not None:
             write_file(staging / CHANGE_FILE, json.dumps(note, ensure_ascii=False, indent=1, default=str).encode())
+        # mkdtemp makes the folder private (0700): give it a plain folder's permissions.
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(staging, 0o777 & ~umask)
         _fsync_dir(staging)
         os.rename(staging, final)
         _fsync_dir(history)
