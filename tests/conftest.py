@@ -7,6 +7,7 @@ between tests is safe.
 from __future__ import annotations
 
 import os
+import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -56,12 +57,26 @@ def postgres_cluster() -> Iterator[object]:
         cluster.stop()
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite store migrated once; each test copies it (migrations have their own tests)."""
+    from cases.store import open_store, store_config
+
+    folder = tmp_path_factory.mktemp("sqlite-template")
+    opened = open_store(config=store_config(data_dir=folder))
+    opened.dispose()
+    return folder / "respmap.sqlite3"
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def store_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A fresh, empty database of each backend: the store's tests run on both."""
+    """A fresh database of each backend, already at the newest schema: the store's tests run on both."""
     if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'store.sqlite3'}"
-    return request.getfixturevalue("postgres_cluster").new_database()
+        target = tmp_path / "store.sqlite3"
+        shutil.copyfile(request.getfixturevalue("migrated_sqlite"), target)
+        return f"sqlite:///{target}"
+    cluster = request.getfixturevalue("postgres_cluster")
+    return cluster.new_database(template=cluster.migrated_template())
 
 
 @pytest.fixture

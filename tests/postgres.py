@@ -45,6 +45,7 @@ class PostgresCluster:
         self.folder: Path | None = None
         self.port = 0
         self._as_postgres: list[str] = []
+        self._template: str | None = None
 
     def start(self) -> None:
         if self.external:
@@ -105,15 +106,30 @@ class PostgresCluster:
             return self.external
         return f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
 
-    def new_database(self) -> str:
-        """Create an empty database; return its SQLAlchemy URL (psycopg 3 driver)."""
+    def new_database(self, template: str | None = None) -> str:
+        """Create a database (empty, or a copy of ``template``); return its SQLAlchemy URL (psycopg 3)."""
         name = f"respmap_test_{uuid.uuid4().hex[:12]}"
-        with psycopg.connect(
-            self.server_url.replace("postgresql+psycopg://", "postgresql://"), autocommit=True
-        ) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
+        copy = f' TEMPLATE "{template}"' if template else ""
+        with psycopg.connect(self.server_url, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"{copy}')
+        return self.url_of(name)
+
+    def url_of(self, name: str) -> str:
         base = self.server_url.replace("postgresql://", "postgresql+psycopg://", 1)
         return base.rsplit("/", 1)[0] + "/" + name
+
+    def migrated_template(self) -> str:
+        """A database migrated to the newest schema once, copied for each test (no migrations per test)."""
+        if self._template is None:
+            from cases.migrate import upgrade
+            from cases.store import make_engine, store_config
+
+            url = self.new_database()
+            engine = make_engine(store_config(url=url, data_dir=Path(tempfile.mkdtemp())))
+            upgrade(engine)
+            engine.dispose()
+            self._template = url.rsplit("/", 1)[1]
+        return self._template
 
     def _run(self, command: list[str]) -> None:
         result = subprocess.run([*self._as_postgres, *command], capture_output=True, text=True, check=False)
