@@ -136,3 +136,10 @@ def list_changes(
             if len(result) >= limit:
                 break
     return result
+
+
+def get_change(store: Store, change_id: int) -> dict[str, Any] | None:
+    """One recorded change by its number, None when there is none."""
+    with store.reading() as session:
+        row = session.get(AssignmentChange, change_id)
+        return None if row is None else change_dict(row)
