@@ -18,9 +18,12 @@ lookups queued behind it.
 
 from __future__ import annotations
 
+import functools
 import math
 from typing import Annotated, Any
 
+import anyio
+import anyio.to_thread
 import numpy as np
 from fastapi import APIRouter, File, Query, Request, UploadFile
 from pydantic import BaseModel, ConfigDict, Field
@@ -235,9 +238,12 @@ async def lookup_csv(
     crs, lon_col, lat_col = options["crs"] or "wgs84", options["lon_col"], options["lat_col"]
     date = parse_date(options["date"], "date") if isinstance(options["date"], str) else options["date"]
     limit = request.app.state.settings.batch_limit
-    result = await run_in_threadpool(
+    work = functools.partial(
         assign_csv, ds, upload, lon_col=lon_col, lat_col=lat_col, crs=crs, date=date, row_limit=limit
     )
+    # Parsed in a worker thread, and at most CSV_PARSERS uploads at once: many uploads queue for these
+    # threads instead of taking the whole pool (and the GIL) from the single lookups.
+    result = await anyio.to_thread.run_sync(work, limiter=_csv_limiter(request.app))
     return CsvAnswer(
         result.content,
         headers={
@@ -250,6 +256,15 @@ async def lookup_csv(
 
 # -- batch parsing -----------------------------------------------------------------
 CSV_OPTIONS = ("crs", "date", "lon_col", "lat_col")
+CSV_PARSERS = 2  # uploads parsed at the same time per worker process
+
+
+def _csv_limiter(app: Any) -> anyio.CapacityLimiter:
+    """The app's limiter of concurrent CSV parses (made in the event loop, on first use)."""
+    limiter = getattr(app.state, "csv_limiter", None)
+    if limiter is None:
+        limiter = app.state.csv_limiter = anyio.CapacityLimiter(CSV_PARSERS)
+    return limiter
 
 
 def _csv_form_options(form: Any, query: dict[str, Any]) -> dict[str, Any]:

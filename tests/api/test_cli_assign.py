@@ -197,8 +197,8 @@ def test_unusable_files_get_a_clear_message(
 
 def test_unknown_output_format(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     source = _points_csv(tmp_path / "points.csv")
-    code, _, err = _run(capsys, "assign", str(source), "-o", str(tmp_path / "out.xlsx"))
-    assert code == 2 and "use a .csv, .geojson or .parquet file" in err
+    code, _, err = _run(capsys, "assign", str(source), "-o", str(tmp_path / "out.kml"))
+    assert code == 2 and "use a .csv, .xlsx, .geojson or .parquet file" in err
 
 
 def test_a_failed_run_leaves_the_old_output_whole(
