@@ -111,17 +111,19 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
         raise WorkbookError(f"{name}: file not found")
     if path.stat().st_size > MAX_WORKBOOK_MB * 1024 * 1024:
         raise WorkbookError(f"{name}: larger than {MAX_WORKBOOK_MB} MB; is it the responsibility workbook?")
-    sheets = _read_sheets(path)
+    all_sheets = _read_sheets(path)
+    sheets = [s for s in all_sheets if s.fields]
     findings = Findings()
     layer_sheets = [s for s in sheets if "feature_id" in s.fields.values()]
     unit_sheets = [s for s in sheets if "feature_id" not in s.fields.values() and "name" in s.fields.values()]
     if not layer_sheets and not unit_sheets:
         raise WorkbookError(
             f"{name}: no sheet has a responsibility header (编号 / 单位编号 ... as `respmap export` writes); "
-            f"sheets: {', '.join(s.title for s in sheets)[:200] or 'none'}"
+            f"sheets: {', '.join(s.title for s in all_sheets)[:200] or 'none'}"
         )
     units = _read_units(name, unit_sheets, findings)
     unit_names = _unit_names(ds, units)
+    contacts = _unit_contacts(ds, units)
     rows: list[AssignmentRow] = []
     layers: set[str] = set()
     places: set[tuple[str, str]] = set()
@@ -152,6 +154,7 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
             places.add(place)
             if assignment is not None:
                 rows.append(assignment)
+                _check_contacts(sheet, values, assignment, contacts, findings, name)
     return EditedResponsibility(
         source=name,
         assignments=rows,
@@ -179,7 +182,7 @@ def _read_sheets(path: Path) -> list[_Sheet]:
             sheets.append(_sheet_from_rows(ws.title, values))
     finally:
         workbook.close()
-    return [s for s in sheets if s.fields]
+    return sheets
 
 
 def _sheet_from_rows(title: str, values: list[tuple[Any, ...]]) -> _Sheet:
@@ -272,6 +275,49 @@ def _unit_names(ds: Dataset, units: list[UnitRow] | None) -> dict[str, str]:
         if unit.fields.get("name"):
             names[unit.unit_id] = unit.fields["name"]
     return names
+
+
+def _unit_contacts(ds: Dataset, units: list[UnitRow] | None) -> dict[str, dict[str, set[str]]]:
+    """unit id -> {contact, phone} -> the values known: the data's and the workbook's units sheet's."""
+    contacts: dict[str, dict[str, set[str]]] = {}
+    for u, c, p in zip(ds.units["unit_id"], ds.units["contact"], ds.units["phone"], strict=False):
+        contacts[str(u)] = {"contact": {str(c or "")}, "phone": {str(p or "")}}
+    for unit in units or ():
+        known = contacts.setdefault(unit.unit_id, {"contact": set(), "phone": set()})
+        for key in ("contact", "phone"):
+            if key in unit.fields:
+                known[key].add(unit.fields[key])
+    return contacts
+
+
+def _check_contacts(
+    sheet: _Sheet,
+    values: tuple[Any, ...],
+    row: AssignmentRow,
+    contacts: dict[str, dict[str, set[str]]],
+    findings: Findings,
+    name: str,
+) -> None:
+    """A contact edited on a layer sheet is not read (a unit has one contact): say so rather than drop it silently.
+
+    The layer sheets repeat each unit's contact; a value there that no unit has (in the data or the
+    units sheet) was typed on the layer sheet. One that another unit has is left over from a
+    reassignment (the clerk changed the unit, not the contact cells) and says nothing.
+    """
+    for field, key in (("unit_contact", "contact"), ("unit_phone", "phone")):
+        typed = _text(_cell(sheet, values, field))
+        known = contacts.get(row.unit_id, {}).get(key, set())
+        anyone = set().union(*(c.get(key, set()) for c in contacts.values()))
+        if typed and typed not in known and typed not in anyone:
+            shown = " / ".join(sorted(v for v in known if v)) or "nothing"
+            findings.warning(
+                "contact_not_read",
+                f"{row.source} ({row.feature_id}): {ZONE_COLUMNS[field][0]} {typed[:40]!r} differs from {shown} for "
+                f"unit {row.unit_id}; contacts are read from the units sheet (责任单位) only",
+                file=name,
+                feature_id=row.feature_id,
+                field=field,
+            )
 
 
 def _sheet_layer(sheet: _Sheet, ds: Dataset) -> str | None:
