@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -194,6 +195,7 @@ def compute_coverage(
     *,
     sliver_width_m: float = 0.0,
     boundary_layer: str | None = None,
+    progress: Callable[[str], None] | None = None,
 ) -> CoverageReport:
     """Coverage of ``ds`` on ``date`` (default: the dataset's reference date), cached per options.
 
@@ -204,6 +206,8 @@ def compute_coverage(
         sliver_width_m: pieces thinner than this on average are slivers too (0: off).
         boundary_layer: a polygon layer holding the city boundary; default the
             catalog's ``[frame] boundary_layer`` when it declares one.
+        progress: called with the name of each stage as it starts (``COVERAGE_STAGES``),
+            for a progress line on a terminal; not called when the report is cached.
 
     Raises:
         ValueError: a date that cannot be read or a negative sliver size (the
@@ -221,7 +225,9 @@ def compute_coverage(
         raise ValueError(f"boundary layer {boundary_id!r} is not a layer of the dataset")
     key = ("coverage", when, sliver_m2, sliver_width_m, boundary_id)
     # a report per date and option set; few kept, they are large at city scale
-    return ds.cached(key, lambda: build_coverage(ds, when, sliver_m2, sliver_width_m, boundary_id), limit=4)
+    return ds.cached(
+        key, lambda: build_coverage(ds, when, sliver_m2, sliver_width_m, boundary_id, progress=progress), limit=4
+    )
 
 
 def _parse_date(date: dt.date | str | pd.Timestamp) -> pd.Timestamp:
@@ -240,10 +246,22 @@ def _declared_boundary(ds: Dataset) -> str | None:
     return getattr(frame, "boundary_layer", None) or None
 
 
+# The stages of build_coverage, in order, as reported to a progress callback.
+COVERAGE_STAGES: tuple[str, ...] = ("frame", "overlaps", "workload", "tables")
+
+
 def build_coverage(
-    ds: Dataset, when: pd.Timestamp, sliver_m2: float, sliver_width_m: float = 0.0, boundary_id: str | None = None
+    ds: Dataset,
+    when: pd.Timestamp,
+    sliver_m2: float,
+    sliver_width_m: float = 0.0,
+    boundary_id: str | None = None,
+    *,
+    progress: Callable[[str], None] | None = None,
 ) -> CoverageReport:
     """The uncached computation behind :func:`compute_coverage`."""
+    stage = progress or (lambda _name: None)
+    stage(COVERAGE_STAGES[0])
     metric = ds.metric_crs
     # With no duty zones at all there is nothing to filter by date (and the date filter needs typed columns).
     zones = ds.zones_on(when) if len(ds.duty_zones) else ds.duty_zones
@@ -270,12 +288,14 @@ def build_coverage(
     boundary = _boundary(ds, boundary_id)
     pieces = frame_pieces(frame_metric, district_ids, boundary, sliver_m2, sliver_width_m)
     gaps, frame_overlaps = _frame_layers(pieces, frame, metric)
+    stage(COVERAGE_STAGES[1])
     conflicts_all, nesting_metric = overlaps(zones, sliver_m2, sliver_width_m)
     conflicts_kept, conflicts, nesting = _overlap_layers(
         conflicts_all, nesting_metric, frame_metric, district_ids, metric
     )
     slivers = _sliver_layer(pieces, conflicts_all, metric)
 
+    stage(COVERAGE_STAGES[2])
     shares, unheld_stretches = holding_shares(zones)
     shares = priced(shares, ds.standards)
     fallback_of = dict(zip(frame["district_id"], frame["fallback_unit"], strict=True))
@@ -289,6 +309,7 @@ def build_coverage(
         metric,
     )
 
+    stage(COVERAGE_STAGES[3])
     units = unit_table(shares, ds.units, zones, unheld_table, {k: v for k, v in fallback_of.items() if v}, layer_ids)
     districts = _district_table(ds, frame, frame_metric, shares, unheld_table, conflicts, layer_ids)
 

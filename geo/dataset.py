@@ -217,6 +217,7 @@ def load_dataset(
     fix: bool = False,
     max_file_mb: float | None = None,
     status_date: Any = None,
+    progress: Callable[[str], None] | None = None,
 ) -> Dataset:
     """Load, validate and join a dataset folder; never raises on bad data.
 
@@ -228,6 +229,9 @@ def load_dataset(
         status_date: the date answers are for when none is asked (a date or
             ISO text), overriding the catalog's ``status_date``; the load's
             warnings about unheld places and idle units are for this date too.
+        progress: called with the name of each stage as it starts (a layer id,
+            ``tables``, ``assignments``, ``zones``, ``checks``), for a progress
+            line on a terminal.
 
     Example:
         >>> ds = load_dataset()
@@ -235,6 +239,7 @@ def load_dataset(
     """
     root = Path(path) if path is not None else default_dataset_path()
     given = None if status_date is None else pd.Timestamp(status_date).normalize()
+    stage = progress or (lambda _name: None)
     findings = Findings()
     catalog = read_catalog(root, findings)
     if catalog is None:
@@ -244,6 +249,7 @@ def load_dataset(
     layers: dict[str, gpd.GeoDataFrame] = {}
     drawn_in: dict[str, str] = {}
     for spec in catalog.layers:
+        stage(spec.id)
         layer_file = read_layer_file(root, spec, limit, findings)
         if layer_file is None:
             continue
@@ -255,6 +261,7 @@ def load_dataset(
     metric_crs = _metric_crs(catalog, layers, findings, drawn_in)
     layers_metric = {layer_id: layer.geometry.to_crs(metric_crs) for layer_id, layer in layers.items()}
 
+    stage("tables")
     tables = {name: read_table(root, name, file_name, limit, findings) for name, file_name in catalog.tables.items()}
     unit_values = [
         v for spec in catalog.layers if spec.unit_field and spec.id in layers for v in layers[spec.id]["unit_value"]
@@ -289,6 +296,7 @@ def load_dataset(
                         field=spec.unit_field,
                     )
 
+    stage("assignments")
     index = feature_index(catalog, layers, findings)
     if tables.get("assignments") is not None:
         typed = typed_assignments(tables["assignments"], index, catalog, layers_metric, unit_ids, findings)
@@ -305,6 +313,7 @@ def load_dataset(
         )
 
     frame, frame_metric = _frame(catalog, layers, layers_metric, unit_ids, findings)
+    stage("zones")
     duty_zones = build_duty_zones(
         catalog,
         layers,
@@ -315,6 +324,7 @@ def load_dataset(
         None if frame is None else frame_metric,
         None if frame is None else frame["district_id"].to_numpy(dtype=object),
     )
+    stage("checks")
     _report_unheld_and_idle(catalog, duty_zones, units, frame, findings, reference_date_of(catalog, given))
 
     return Dataset(

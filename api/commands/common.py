@@ -5,12 +5,13 @@ file writes and the two error kinds the CLI turns into exit codes."""
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import re
 import sys
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,44 @@ def date_line(ds: Dataset, lang: str | None = None) -> str:
     return worded(ds.reference_date.date().isoformat(), ds.reference_date_source, lang or ds.lang)
 
 
+@contextlib.contextmanager
+def stage_progress(label: str, total: int | None = None) -> Iterator[Callable[[str], None]]:
+    """A one-line progress display on stderr, only when stderr is a terminal; yields ``stage(name)``.
+
+    Each call to ``stage`` says a new stage starts (the previous one is done). Piped or
+    redirected, nothing is written: logs and scripts see only the command's own output.
+    """
+    if not sys.stderr.isatty():
+        yield lambda _name: None
+        return
+    from tqdm import tqdm
+
+    # Without a known number of stages a bar means nothing: the stage's name and the time so far.
+    bar_format = None if total else "{desc} [{elapsed}]"
+    bar = tqdm(
+        total=total, desc=label, unit="step", file=sys.stderr, leave=False, dynamic_ncols=True, bar_format=bar_format
+    )
+    started = False
+
+    def stage(name: str) -> None:
+        nonlocal started
+        if started:
+            bar.update(1)
+        started = True
+        shown = terminal_safe(name)[:40]
+        if total:
+            bar.set_postfix_str(shown, refresh=True)
+        else:
+            bar.set_description_str(f"{label}: {shown}", refresh=True)
+
+    try:
+        yield stage
+        if started and total:
+            bar.update(max(0, total - bar.n))  # the last stage is done too
+    finally:
+        bar.close()
+
+
 def open_dataset(args: argparse.Namespace, *, require_ok: bool = False, **options: Any) -> Dataset:
     """Load the selected dataset; with ``require_ok`` refuse one with errors.
 
@@ -107,7 +146,8 @@ def open_dataset(args: argparse.Namespace, *, require_ok: bool = False, **option
     date = parse_date_option(getattr(args, "date", None))
     if date is not None:
         options.setdefault("status_date", date)
-    ds = load_dataset(dataset_path(args), **options)
+    with stage_progress("loading") as stage:
+        ds = load_dataset(dataset_path(args), progress=stage, **options)
     if ds.catalog is not None and ds.ok:
         return ds
     errors = [f for f in ds.findings if f.level == "error"]

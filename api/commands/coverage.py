@@ -29,9 +29,10 @@ from api.commands.common import (
     open_dataset,
     print_json,
     print_text,
+    stage_progress,
     write_atomically,
 )
-from geo.coverage import DEFAULT_SLIVER_M2, CoverageReport, compute_coverage, to_geojson
+from geo.coverage import COVERAGE_STAGES, DEFAULT_SLIVER_M2, CoverageReport, compute_coverage, to_geojson
 
 ORDER = 40
 # Lines of each list in the human summary; --json and -o give everything.
@@ -96,9 +97,15 @@ def run(args: argparse.Namespace) -> int:
             raise UsageError(f"{name} must be a number >= 0, not {value}")
     ds = open_dataset(args)  # --date becomes the dataset's reference date
     try:
-        report = compute_coverage(
-            ds, None, args.sliver_m2, sliver_width_m=args.sliver_width_m, boundary_layer=args.boundary_layer
-        )
+        with stage_progress("coverage", len(COVERAGE_STAGES)) as stage:
+            report = compute_coverage(
+                ds,
+                None,
+                args.sliver_m2,
+                sliver_width_m=args.sliver_width_m,
+                boundary_layer=args.boundary_layer,
+                progress=stage,
+            )
     except ValueError as exc:
         raise UsageError(str(exc)) from exc
     written = write_outputs(report, args.output) if args.output is not None else []

@@ -23,6 +23,7 @@ from api.commands.common import (
     parse_date_option,
     print_json,
     print_text,
+    stage_progress,
     write_atomically,
 )
 from geo import Dataset, load_dataset
@@ -51,7 +52,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 
 def run(args: argparse.Namespace) -> int:
-    ds = load_dataset(dataset_path(args), fix=args.fix, status_date=parse_date_option(args.date))
+    with stage_progress("loading") as stage:
+        ds = load_dataset(dataset_path(args), fix=args.fix, status_date=parse_date_option(args.date), progress=stage)
     written = _write_fixed(ds) if args.fix else []
     if args.json:
         print_json(
