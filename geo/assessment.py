@@ -49,11 +49,14 @@ Districts are assessed on the cases located in them, against all their ground
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from geo.assessment_rules import COMPONENTS, AssessmentRules, rules_for
 from geo.periods import Period
@@ -125,6 +128,8 @@ FIGURE_NAMES_ZH: dict[str, str] = {
 _NS_PER_HOUR = 3_600_000_000_000
 _NAT = np.iinfo(np.int64).min
 _TIE_DECIMALS = 2
+# How many of the longest-overdue cases the overdue table details (every one is in the city's case ids).
+OVERDUE_LISTED = 200
 
 
 class AssessmentInputError(ValueError):
@@ -156,6 +161,32 @@ class HeldGround:
     segments: tuple[tuple[dt.date, dt.date], ...] = ()
 
 
+class CaseLists(Mapping[str, np.ndarray]):
+    """Case ids behind each figure, kept as row positions and turned into ids only when asked for.
+
+    A year of a city is a million cases: the ids of every figure of every unit are
+    traceable without being copied up front.
+    """
+
+    def __init__(self, positions: dict[str, np.ndarray], case_keys: pa.Array) -> None:
+        self._positions = positions
+        self._case_keys = case_keys
+
+    def __getitem__(self, figure: str) -> np.ndarray:
+        positions = self._positions[figure]
+        return self._case_keys.take(pa.array(positions, pa.int64())).to_numpy(zero_copy_only=False).astype(object)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._positions)
+
+    def __len__(self) -> int:
+        return len(self._positions)
+
+    def positions(self, figure: str) -> np.ndarray:
+        """Rows of the ``cases`` frame behind ``figure``."""
+        return self._positions[figure]
+
+
 @dataclass(frozen=True)
 class Standing:
     """One unit's, district's or the city's result. ``case_ids[figure]`` lists the cases behind a count."""
@@ -164,7 +195,7 @@ class Standing:
     id: str
     name: str
     figures: dict[str, Any]
-    case_ids: dict[str, np.ndarray]
+    case_ids: Mapping[str, np.ndarray]
     points: dict[str, float] = field(default_factory=dict)
     score: float | None = None
     rank: int | None = None
@@ -288,10 +319,49 @@ def _require(frame: pd.DataFrame, columns: tuple[str, ...], what: str) -> None:
         raise AssessmentInputError(f"{what}: missing column(s) {', '.join(missing)}")
 
 
+def _text(values: pd.Series | np.ndarray | list[str] | tuple[str, ...]) -> pa.Array:
+    """Values as one Arrow string array (ids may come as numbers: compared as text). Zero-copy for Arrow columns."""
+    array = pa.array(values, from_pandas=True) if not isinstance(values, (pa.Array, pa.ChunkedArray)) else values
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = pc.cast(array, pa.string())
+    return array
+
+
+def _positions(values: pa.Array, keys: pa.Array) -> np.ndarray:
+    """Position of each value in ``keys`` (-1 when absent or empty): one hash join in Arrow, no Python per row.
+
+    Events come grouped by case (the store orders them so): only the first row of
+    each run of equal values is looked up, the others repeat its answer.
+    """
+    if len(values) > 1:
+        changes = pc.fill_null(pc.not_equal(values.slice(1), values.slice(0, len(values) - 1)), True)
+        starts = np.r_[True, changes.to_numpy(zero_copy_only=False)]
+        heads = np.flatnonzero(starts)
+        if len(heads) * 2 < len(values):
+            found = _lookup(values.take(pa.array(heads, pa.int64())), keys)
+            return found[np.cumsum(starts) - 1]
+    return _lookup(values, keys)
+
+
+def _lookup(values: pa.Array, keys: pa.Array) -> np.ndarray:
+    found = pc.index_in(values, value_set=keys)
+    return pc.fill_null(found, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+
+
+def _factorize(values: pa.Array) -> tuple[np.ndarray, list[str]]:
+    """(codes, distinct values) of a text array; empty values get code -1."""
+    encoded = pc.dictionary_encode(values)
+    codes = pc.fill_null(encoded.indices, -1).to_numpy(zero_copy_only=False).astype(np.int64)
+    return codes, [str(v) for v in encoded.dictionary.to_pylist()]
+
+
 def _codes(values: pd.Series, known: tuple[str, ...], what: str, column: str, case_ids: pd.Series) -> np.ndarray:
     """Codes of ``values`` in ``known`` (-1 for empty); an unknown value is an error naming the row and the case."""
-    codes = pd.Index(known).get_indexer(values).astype(np.int8)
-    bad = np.flatnonzero((codes < 0) & values.notna().to_numpy())
+    array = _text(values)
+    codes = _positions(array, pa.array(known, pa.string())).astype(np.int8)
+    bad = np.flatnonzero((codes < 0) & ~pc.is_null(array).to_numpy(zero_copy_only=False))
     if len(bad):
         row = int(bad[0])
         raise AssessmentInputError(
@@ -329,9 +399,10 @@ def _case_facts(frames: CaseFrames, period: Period, line_layers: frozenset[str])
     cases, events = frames.cases, frames.events
     n = len(cases)
     start, end = period.start_utc.value, period.end_utc.value
-    case_index = pd.Index(cases["case_id"])
-    if not case_index.is_unique:
-        duplicated = case_index[case_index.duplicated()][0]
+    case_keys = _text(cases["case_id"])
+    if pc.count_distinct(case_keys).as_py() != len(case_keys):
+        counted = pc.value_counts(case_keys)
+        duplicated = counted.field("values").filter(pc.greater(counted.field("counts"), 1))[0]
         raise AssessmentInputError(f"cases: case_id {str(duplicated)[:40]!r} appears more than once")
     reported = _utc_ns(cases, "reported_at", "cases")
     if (reported == _NAT).any():
@@ -339,10 +410,7 @@ def _case_facts(frames: CaseFrames, period: Period, line_layers: frozenset[str])
         raise AssessmentInputError(f"cases row {row} (case {cases['case_id'].iloc[row]!s:.40}): reported_at is empty")
 
     at = _utc_ns(events, "at", "events")
-    keep = (at < end) & (at != _NAT)
-    events = events[keep] if not keep.all() else events
-    at = at[keep]
-    event_case = case_index.get_indexer(events["case_id"])
+    event_case = _positions(_text(events["case_id"]), case_keys)
     if (event_case < 0).any():
         row = int(np.flatnonzero(event_case < 0)[0])
         raise AssessmentInputError(f"events: case {str(events['case_id'].iloc[row])[:40]!r} is not in cases")
@@ -350,7 +418,8 @@ def _case_facts(frames: CaseFrames, period: Period, line_layers: frozenset[str])
     to_state = _codes(events["to_state"], STATES, "events", "to_state", events["case_id"])
     due = _utc_ns(events, "due_at", "events")
     seq = events["seq"].to_numpy(dtype=np.int64)
-    order = np.lexsort((seq, event_case))
+    keep = np.flatnonzero((at < end) & (at != _NAT))
+    order = keep[np.lexsort((seq[keep], event_case[keep]))]
     event_case, action, to_state, due, at = event_case[order], action[order], to_state[order], due[order], at[order]
 
     def rows(*names: str) -> np.ndarray:
@@ -400,8 +469,8 @@ def _case_facts(frames: CaseFrames, period: Period, line_layers: frozenset[str])
     overdue_open = dispatched & open_state & (due_in_force != _NAT) & (due_in_force < end)
     rectified = (last_rectify != _NAT) & (last_rectify >= start) & (handed_at != _NAT) & (last_rectify >= handed_at)
     rectify_hours = np.where(rectified, (last_rectify - handed_at) / _NS_PER_HOUR, 0.0)
-    layers = cases["layer"].to_numpy(dtype=object)
-    on_lines = attributed & (pd.Series(layers).isin(sorted(line_layers)).to_numpy() if line_layers else False)
+    on_line_layer = pc.is_in(_text(cases["layer"]), value_set=pa.array(sorted(line_layers), pa.string()))
+    on_lines = attributed & pc.fill_null(on_line_layer, False).to_numpy(zero_copy_only=False)
     return _Facts(
         masks={
             "attributed": attributed,
@@ -428,30 +497,25 @@ def _case_facts(frames: CaseFrames, period: Period, line_layers: frozenset[str])
 
 
 def _grouped(
-    groups: np.ndarray, cases: np.ndarray, facts: _Facts, case_ids: np.ndarray, size: int
+    groups: np.ndarray, cases: np.ndarray, facts: _Facts, size: int
 ) -> tuple[dict[str, np.ndarray], dict[str, list[np.ndarray]]]:
-    """Counts and case-id lists per group from (group, case) pairs sorted by group."""
+    """Counts and case positions per group from (group, case) pairs sorted by group."""
     counts: dict[str, np.ndarray] = {}
     lists: dict[str, list[np.ndarray]] = {}
 
-    def keep(name: str, selected: np.ndarray, weights: np.ndarray | None = None) -> None:
-        group_of = groups[selected]
-        per_group = np.bincount(group_of, minlength=size) if weights is None else None
-        if weights is not None:  # a case listed once per event (rework)
-            repeats = weights[selected]
-            group_of = np.repeat(group_of, repeats)
-            selected = np.repeat(selected, repeats)
-            per_group = np.bincount(group_of, minlength=size)
-        counts[name] = per_group.astype(np.int64)
-        lists[name] = np.split(case_ids[cases[selected]], np.cumsum(per_group)[:-1])
+    def keep(name: str, selected: np.ndarray, repeats: np.ndarray | None = None) -> None:
+        if repeats is not None:  # a case listed once per event (rework)
+            selected = np.repeat(selected, repeats[selected])
+        per_group = np.bincount(groups[selected], minlength=size).astype(np.int64)
+        counts[name] = per_group
+        lists[name] = np.split(cases[selected], np.cumsum(per_group)[:-1])
 
     for name, mask in facts.masks.items():
         if name != "in_period":
             keep(name, np.flatnonzero(mask[cases]))
     rework = facts.rework_events[cases]
     keep("rework", np.flatnonzero(rework > 0), rework)
-    hours = np.bincount(groups, weights=facts.rectify_hours[cases], minlength=size)
-    counts["_rectify_hours"] = hours
+    counts["_rectify_hours"] = np.bincount(groups, weights=facts.rectify_hours[cases], minlength=size)
     return counts, lists
 
 
@@ -478,7 +542,7 @@ def assess(
     _require(frames.events, EVENT_COLUMNS, "events")
     facts = _case_facts(frames, period, ground.line_layers)
     cases = frames.cases
-    case_ids = cases["case_id"].to_numpy(dtype=object)
+    case_keys = _text(cases["case_id"])
     end = period.end_utc.value
 
     # -- units: the units attributed at the period's end ---------------------------
@@ -486,34 +550,33 @@ def assess(
     since = _utc_ns(units_frame, "since", "case_units")
     until = _utc_ns(units_frame, "until", "case_units")
     active = (since < end) & ((until == _NAT) | (until >= end))
-    pair_case = pd.Index(cases["case_id"]).get_indexer(units_frame["case_id"])
-    if (pair_case < 0).any():
-        row = int(np.flatnonzero(pair_case < 0)[0])
+    row_case = _positions(_text(units_frame["case_id"]), case_keys)
+    if (row_case < 0).any():
+        row = int(np.flatnonzero(row_case < 0)[0])
         raise AssessmentInputError(f"case_units: case {str(units_frame['case_id'].iloc[row])[:40]!r} is not in cases")
     known_units = ground.units["unit_id"].astype(str).tolist()
-    pair_unit_ids = units_frame["unit_id"].to_numpy(dtype=object)
-    unit_codes, unit_list = _code_with(pair_unit_ids, known_units)
-    pair_case, pair_unit = pair_case[active], unit_codes[active]
+    unit_codes, unit_list = _code_with(_text(units_frame["unit_id"]), known_units)
+    active &= unit_codes >= 0  # a row without a unit attributes nothing
+    pair_case, pair_unit = row_case[active], unit_codes[active]
     # one pair per (case, unit): a unit both lead and manual counts once
-    key = np.unique(pair_unit.astype(np.int64) * max(len(cases), 1) + pair_case)
+    key = np.sort(pair_unit.astype(np.int64) * max(len(cases), 1) + pair_case)
+    key = key[np.r_[True, key[1:] != key[:-1]]] if len(key) else key
     pair_unit, pair_case = key // max(len(cases), 1), key % max(len(cases), 1)
-    unit_counts, unit_lists = _grouped(pair_unit, pair_case, facts, case_ids, len(unit_list))
-    _disputes_by_unit(frames, facts, unit_list, unit_counts, unit_lists, case_ids)
+    unit_counts, unit_lists = _grouped(pair_unit, pair_case, facts, len(unit_list))
+    dispute_unit, dispute_case = _dispute_holders(facts, row_case, unit_codes, since, until)
+    _add_disputes(unit_counts, unit_lists, dispute_unit, dispute_case, len(unit_list))
 
     # -- districts: where the case lies --------------------------------------------
     district_list = ground.districts["district_id"].astype(str).tolist()
-    case_district = cases["district_id"].to_numpy(dtype=object)
-    district_codes, district_list = _code_with(case_district, district_list, missing="")
+    district_codes, district_list = _code_with(_text(cases["district_id"]), district_list, missing="")
     order = np.argsort(district_codes, kind="stable")
-    district_counts, district_lists = _grouped(district_codes[order], order, facts, case_ids, len(district_list))
+    district_counts, district_lists = _grouped(district_codes[order], order, facts, len(district_list))
     dispute_districts = district_codes[facts.dispute_case]
-    _add_disputes(district_counts, district_lists, dispute_districts, facts.dispute_case, case_ids, len(district_list))
+    _add_disputes(district_counts, district_lists, dispute_districts, facts.dispute_case, len(district_list))
 
     everyone = np.zeros(len(cases), dtype=np.int64)
-    city_counts, city_lists = _grouped(everyone, np.arange(len(cases)), facts, case_ids, 1)
-    _add_disputes(
-        city_counts, city_lists, np.zeros(len(facts.dispute_case), dtype=np.int64), facts.dispute_case, case_ids, 1
-    )
+    city_counts, city_lists = _grouped(everyone, np.arange(len(cases)), facts, 1)
+    _add_disputes(city_counts, city_lists, np.zeros(len(facts.dispute_case), dtype=np.int64), facts.dispute_case, 1)
 
     unit_ground = ground.units.set_index(ground.units["unit_id"].astype(str))
     unit_names = unit_ground["name"].reindex(unit_list).fillna("").astype(str).to_numpy()
@@ -521,7 +584,17 @@ def assess(
     unit_area = unit_ground["held_area_m2"].reindex(unit_list).fillna(0.0).to_numpy(dtype=float)
     unit_held = unit_ground["held"].reindex(unit_list).fillna(False).to_numpy(dtype=bool)
     units = _standings(
-        "unit", unit_list, unit_names, unit_counts, unit_lists, unit_length, unit_area, unit_held, period, rules
+        "unit",
+        unit_list,
+        unit_names,
+        unit_counts,
+        unit_lists,
+        unit_length,
+        unit_area,
+        unit_held,
+        period,
+        rules,
+        case_keys,
     )
 
     district_ground = ground.districts.set_index(ground.districts["district_id"].astype(str))
@@ -541,6 +614,7 @@ def assess(
         district_held,
         period,
         rules,
+        case_keys,
     )
     city = _standings(
         "city",
@@ -553,9 +627,10 @@ def assess(
         np.asarray([True]),
         period,
         rules,
+        case_keys,
         rank=False,
     )[0]
-    overdue = _overdue_table(frames, facts, pair_case, pair_unit, unit_list, end)
+    overdue = _overdue_table(cases, case_keys, facts, pair_case, pair_unit, unit_list, end)
     case_table = _case_table(cases, facts)
     return Assessment(
         period=period,
@@ -569,17 +644,19 @@ def assess(
     )
 
 
-def _code_with(values: np.ndarray, known: list[str], missing: str | None = None) -> tuple[np.ndarray, list[str]]:
-    """Integer codes of ``values``, ``known`` first then any others in order of appearance."""
-    values = np.asarray(values, dtype=object)
+def _code_with(values: pa.Array, known: list[str], missing: str | None = None) -> tuple[np.ndarray, list[str]]:
+    """Integer codes of ``values``, ``known`` first then any others in order of appearance.
+
+    Empty values get the code of ``missing`` when given (else -1, which the caller must not count).
+    """
     if missing is not None:
-        values = np.where(pd.isna(values), missing, values)
-    codes, uniques = pd.factorize(values)
+        values = pc.fill_null(values, missing)
+    codes, uniques = _factorize(values)
     known_set = set(known)
-    listing = list(known) + [str(u) for u in uniques if str(u) not in known_set]
+    listing = list(known) + [u for u in uniques if u not in known_set]
     position = {name: i for i, name in enumerate(listing)}
-    remap = np.asarray([position[str(u)] for u in uniques], dtype=np.int64)
-    return (remap[codes] if len(codes) else np.zeros(0, dtype=np.int64)), listing
+    remap = np.asarray([position[u] for u in uniques] + [-1], dtype=np.int64)
+    return remap[codes], listing
 
 
 def _add_disputes(
@@ -587,41 +664,34 @@ def _add_disputes(
     lists: dict[str, list[np.ndarray]],
     groups: np.ndarray,
     cases: np.ndarray,
-    case_ids: np.ndarray,
     size: int,
 ) -> None:
     order = np.argsort(groups, kind="stable")
     per_group = np.bincount(groups, minlength=size).astype(np.int64)
     counts["disputes"] = per_group
-    lists["disputes"] = np.split(case_ids[cases[order]], np.cumsum(per_group)[:-1])
+    lists["disputes"] = np.split(cases[order], np.cumsum(per_group)[:-1])
 
 
-def _disputes_by_unit(
-    frames: CaseFrames,
-    facts: _Facts,
-    unit_list: list[str],
-    counts: dict[str, np.ndarray],
-    lists: dict[str, list[np.ndarray]],
-    case_ids: np.ndarray,
-) -> None:
-    """A dispute counts for the units attributed when it was raised (not for the unit the case went to)."""
-    if not len(facts.dispute_case):
-        _add_disputes(counts, lists, np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64), case_ids, len(unit_list))
-        return
-    raised = pd.DataFrame(
-        {"case_id": case_ids[facts.dispute_case], "_case": facts.dispute_case, "_at": facts.dispute_at}
-    )
-    holders = frames.case_units[["case_id", "unit_id"]].assign(
-        _since=_utc_ns(frames.case_units, "since", "case_units"),
-        _until=_utc_ns(frames.case_units, "until", "case_units"),
-    )
-    joined = raised.merge(holders[holders["case_id"].isin(raised["case_id"])], on="case_id")
-    holding = (joined["_since"] <= joined["_at"]) & ((joined["_until"] == _NAT) | (joined["_at"] < joined["_until"]))
-    joined = joined[holding].drop_duplicates(["_case", "_at", "unit_id"])
-    position = {name: i for i, name in enumerate(unit_list)}
-    groups = joined["unit_id"].map(lambda u: position.get(str(u), -1)).to_numpy(dtype=np.int64)
-    kept = groups >= 0
-    _add_disputes(counts, lists, groups[kept], joined["_case"].to_numpy(dtype=np.int64)[kept], case_ids, len(unit_list))
+def _dispute_holders(
+    facts: _Facts, row_case: np.ndarray, row_unit: np.ndarray, since: np.ndarray, until: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(unit, case) of each dispute, for each unit attributed when it was raised (not the unit the case went to)."""
+    rows = np.flatnonzero(np.isin(row_case, facts.dispute_case) & (row_unit >= 0))
+    dispute_order = np.argsort(facts.dispute_case, kind="stable")
+    disputes_case, disputes_at = facts.dispute_case[dispute_order], facts.dispute_at[dispute_order]
+    # every (dispute, unit row) pair of the same case: one row per dispute and unit row
+    first = np.searchsorted(disputes_case, row_case[rows], side="left")
+    count = np.searchsorted(disputes_case, row_case[rows], side="right") - first
+    pair_row = np.repeat(rows, count)
+    run_start = np.repeat(np.cumsum(count) - count, count)
+    pair_dispute = np.repeat(first, count) + (np.arange(len(pair_row)) - run_start)
+    at = disputes_at[pair_dispute]
+    holding = (since[pair_row] <= at) & ((until[pair_row] == _NAT) | (at < until[pair_row]))
+    unit, case, at = row_unit[pair_row][holding], row_case[pair_row][holding], at[holding]
+    if not len(unit):
+        return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+    key = np.unique(np.stack([unit, case, at]), axis=1)  # a unit holding a case twice over counts once
+    return key[0], key[1]
 
 
 def _standings(
@@ -635,6 +705,7 @@ def _standings(
     held: np.ndarray,
     period: Period,
     rules: AssessmentRules,
+    case_keys: pa.Array,
     *,
     rank: bool = True,
 ) -> list[Standing]:
@@ -680,7 +751,7 @@ def _standings(
                 id=group_id,
                 name=str(names[i]),
                 figures=figures,
-                case_ids={name: lists[name][i] for name in COUNTED},
+                case_ids=CaseLists({name: lists[name][i] for name in COUNTED}, case_keys),
                 points={name: round(float(points[name][i]), 4) for name in COMPONENTS},
                 score=float(score[i]) if ranked[i] or not rank else None,
                 rank=int(ranks[i]) if ranked[i] else None,
@@ -718,19 +789,20 @@ def _ranks(score: np.ndarray, ranked: np.ndarray, ids: list[str]) -> tuple[np.nd
 
 
 def _overdue_table(
-    frames: CaseFrames,
+    cases: pd.DataFrame,
+    case_keys: pa.Array,
     facts: _Facts,
     pair_case: np.ndarray,
     pair_unit: np.ndarray,
     unit_list: list[str],
     end: int,
 ) -> pd.DataFrame:
-    """Cases overdue and open at the end, longest overdue first, with their units."""
+    """The ``OVERDUE_LISTED`` cases longest overdue and open at the end, with their units (all are in ``case_ids``)."""
     positions = np.flatnonzero(facts.masks["overdue_open"])
-    cases = frames.cases
     hours = (end - facts.due_in_force[positions]) / _NS_PER_HOUR
-    order = np.lexsort((cases["case_id"].to_numpy(dtype=object)[positions].astype(str), -hours))
-    positions, hours = positions[order], hours[order]
+    overdue_ids = case_keys.take(pa.array(positions, pa.int64())).to_numpy(zero_copy_only=False).astype(str)
+    order = np.lexsort((overdue_ids, -hours))[:OVERDUE_LISTED]
+    positions, hours, overdue_ids = positions[order], hours[order], overdue_ids[order]
     selected = np.isin(pair_case, positions)
     by_case = (
         pd.DataFrame({"case": pair_case[selected], "unit": np.asarray(unit_list, dtype=object)[pair_unit[selected]]})
@@ -739,7 +811,7 @@ def _overdue_table(
     )
     table = pd.DataFrame(
         {
-            "case_id": cases["case_id"].to_numpy(dtype=object)[positions],
+            "case_id": overdue_ids.astype(object),
             "hours_overdue": np.round(hours, 2),
             "due_at": pd.to_datetime(facts.due_in_force[positions], utc=True),
             "state": np.asarray(STATES, dtype=object)[facts.state[positions]],
@@ -747,24 +819,18 @@ def _overdue_table(
         }
     )
     for column in ("district_id", "category_name", "feature_name", "lon", "lat"):
-        table[column] = cases[column].to_numpy()[positions] if column in cases.columns else None
+        table[column] = cases[column].iloc[positions].to_numpy() if column in cases.columns else None
     return table
 
 
 def _case_table(cases: pd.DataFrame, facts: _Facts) -> pd.DataFrame:
     """Cases reported in the period or still overdue at its end, with their state at the end (for maps)."""
-    shown = facts.masks["in_period"] | facts.masks["overdue_open"]
-    positions = np.flatnonzero(shown)
+    positions = np.flatnonzero(facts.masks["in_period"] | facts.masks["overdue_open"])
+    columns = [c for c in ("case_id", "lon", "lat", "district_id", "category_name") if c in cases.columns]
+    table = cases[columns].iloc[positions].reset_index(drop=True)
     state = facts.state[positions]
-    table = pd.DataFrame(
-        {
-            "case_id": cases["case_id"].to_numpy(dtype=object)[positions],
-            "state": np.where(state >= 0, np.asarray(STATES, dtype=object)[np.maximum(state, 0)], ""),
-            "overdue_open": facts.masks["overdue_open"][positions],
-        }
-    )
-    for column in ("lon", "lat", "district_id", "category_name"):
-        table[column] = cases[column].to_numpy()[positions] if column in cases.columns else None
+    table["state"] = np.where(state >= 0, np.asarray(STATES, dtype=object)[np.maximum(state, 0)], "")
+    table["overdue_open"] = facts.masks["overdue_open"][positions]
     return table
 
 

@@ -308,3 +308,29 @@ def test_a_hand_made_ground_without_a_dataset() -> None:
     assert result.unit("U2").figures["on_time_rate"] == 0.0
     assert [s.id for s in result.ranked_units()] == ["U1", "U2"]
     assert np.isclose(result.unit("U2").figures["cases_per_10000m2"], 0.2)
+
+
+def test_row_order_of_the_frames_does_not_matter(mini_ds: Dataset, november: Assessment) -> None:
+    frames = november_book().frames()
+    shuffled = CaseFrames(
+        frames.cases.sample(frac=1, random_state=1).reset_index(drop=True),
+        frames.case_units.sample(frac=1, random_state=2).reset_index(drop=True),
+        frames.events.sample(frac=1, random_state=3).reset_index(drop=True),
+    )
+    again = assess_dataset(mini_ds, shuffled, NOVEMBER).to_dict()
+    expected = november.to_dict()
+    for data in (again, expected):  # case lists compared as sets: their order follows the rows
+        for standing in (*data["units"], *data["districts"], data["city"]):
+            standing["cases"] = {k: sorted(v) for k, v in standing["cases"].items()}
+    assert again == expected
+
+
+def test_two_disputes_by_two_units_of_one_case(mini_ds: Dataset) -> None:
+    book = CaseBook().report("M", "11-03 09:00", ("U1", "U2")).act("M", "11-03 10:00", "dispute")
+    book.act("M", "11-03 11:00", "dispute").reassign("M", "11-03 12:00", "U3").act("M", "11-04 09:00", "dispute")
+    result = assess_dataset(mini_ds, book.frames(), NOVEMBER)
+    # two disputes while U1 and U2 held it (each counts for both), one after U3 got it
+    assert result.unit("U1").case_ids["disputes"].tolist() == ["M", "M"]
+    assert result.unit("U2").figures["disputes"] == 2 and result.unit("U3").figures["disputes"] == 1
+    assert result.city.figures["disputes"] == 3
+    assert result.unit("U3").case_ids["attributed"].tolist() == ["M"] and result.unit("U1").figures["attributed"] == 0
