@@ -39,7 +39,6 @@ router = APIRouter(tags=["cases"])
 GEOJSON = "application/geo+json"
 # Anonymous reports per client address and hour (inspectors and the office are not limited).
 PUBLIC_REPORTS_PER_HOUR = 30
-public_reports = RateLimiter(PUBLIC_REPORTS_PER_HOUR, 3600)
 PHOTO_NAME_CHARS = 64 + len(".thumb.jpg")
 
 
@@ -100,7 +99,10 @@ async def create_case(request: Request, actor: MaybeActorDep, service: ServiceDe
     data = _model(CaseIn, fields)
     if actor.is_public:
         client = request.client.host if request.client else "unknown"
-        wait = public_reports.retry_after(client)
+        limiter = getattr(request.app.state, "public_report_limiter", None)
+        if limiter is None:
+            limiter = request.app.state.public_report_limiter = RateLimiter(PUBLIC_REPORTS_PER_HOUR, 3600)
+        wait = limiter.retry_after(client)
         if wait:
             raise RateLimitedError("too many reports from this address; try again later", {"retry_after_s": wait})
     key = data.idempotency_key or request.headers.get("Idempotency-Key")

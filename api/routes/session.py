@@ -23,14 +23,15 @@ from cases.users import MAX_TOKEN_CHARS, authenticate
 ORDER = 35
 router = APIRouter(tags=["session"])
 SESSION_HOURS = 12
-_limiters: dict[int, RateLimiter] = {}
 
 
 def _limiter(request: Request) -> RateLimiter:
-    per_minute = request.app.state.settings.login_attempts_per_minute
-    limiter = _limiters.get(per_minute)
+    """The app's own limiter of failed sign-ins (one per app, so tests and apps never share counts)."""
+    limiter = getattr(request.app.state, "login_limiter", None)
     if limiter is None:
-        limiter = _limiters[per_minute] = RateLimiter(per_minute, 60)
+        limiter = request.app.state.login_limiter = RateLimiter(
+            request.app.state.settings.login_attempts_per_minute, 60
+        )
     return limiter
 
 
