@@ -20,7 +20,7 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.case_store import open_app_store
 from api.errors import install_error_handlers
-from api.middleware import BodyLimitMiddleware
+from api.middleware import AnswerHeadersMiddleware, BodyLimitMiddleware
 from api.openapi import install_openapi
 from api.responses import JSONAnswer
 from api.routes import discover_routers
@@ -58,6 +58,7 @@ def create_app(
             # Migrations run here, before the first request: an older store is upgraded, never dropped.
             app.state.store = await anyio.to_thread.run_sync(open_app_store, settings)
             app.state.owns_store = True
+        await holder.attach_store(app.state.store)
         try:
             yield
         finally:
@@ -90,6 +91,7 @@ def create_app(
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(BodyLimitMiddleware, limit_bytes=settings.body_limit_bytes)
+    app.add_middleware(AnswerHeadersMiddleware, trusted_hosts=settings.trusted_hosts)
     discovered = discover_routers()
     for _, router in discovered.routers:
         app.include_router(router)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict, deque
+from typing import Any
 
 MAX_KEYS = 10_000
 
@@ -55,3 +56,15 @@ class RateLimiter:
     def reset(self, key: str) -> None:
         with self._lock:
             self._events.pop(key, None)
+
+
+# Anonymous reports (POST /cases without a token, Open311 POST) per client address and hour.
+PUBLIC_REPORTS_PER_HOUR = 30
+
+
+def public_report_limiter(app: Any) -> RateLimiter:
+    """The app's limiter of anonymous reports, shared by every way in (one per app, never global)."""
+    limiter = getattr(app.state, "public_report_limiter", None)
+    if limiter is None:
+        limiter = app.state.public_report_limiter = RateLimiter(PUBLIC_REPORTS_PER_HOUR, 3600)
+    return limiter

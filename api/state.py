@@ -35,10 +35,13 @@ import anyio.to_thread
 
 from api.errors import DatasetUnavailableError, ReloadRefusedError
 from api.settings import Settings
+from cases.store import Store
 from geo import Dataset, load_dataset
 
 log = logging.getLogger("respmap.api")
 
+# The shared counter of dataset reloads in the case store (table server_state).
+STORE_GENERATION_KEY = "dataset_generation"
 # Findings returned with a refused reload, at most (errors first).
 MAX_FINDINGS_SHOWN = 1000
 
@@ -127,6 +130,11 @@ class DatasetHolder:
         self._seen_signal = 0
         self._signal_stat: tuple[int, int] | None = None
         self._watcher: asyncio.Task[None] | None = None
+        # The case store, when attached: reloads are announced through it to every server process
+        # using the same database (other machines included), not only to this machine's workers.
+        self._store: Store | None = None
+        self._seen_store = 0
+        self._store_watcher: asyncio.Task[None] | None = None
 
     @property
     def current(self) -> Dataset:
@@ -151,7 +159,37 @@ class DatasetHolder:
             self._seen_signal = read_signal(self.settings.reload_signal_file)
             self._watcher = asyncio.create_task(self._watch_signal(), name="respmap-reload-signal")
 
+    async def attach_store(self, store: Store) -> None:
+        """Announce reloads through ``store`` and follow those announced by other servers on it."""
+        self._store = store
+        self._seen_store = int(await anyio.to_thread.run_sync(store.get_state, STORE_GENERATION_KEY) or 0)
+        self._store_watcher = asyncio.create_task(self._watch_store(), name="respmap-reload-store")
+
+    async def _watch_store(self) -> None:
+        assert self._store is not None
+        while True:
+            await asyncio.sleep(self.settings.reload_poll_s)
+            try:
+                generation = int(await anyio.to_thread.run_sync(self._store.get_state, STORE_GENERATION_KEY) or 0)
+            except Exception:  # the database may be briefly away; keep serving and try again
+                log.warning("cannot read the reload generation from the store", exc_info=True)
+                continue
+            if generation <= self._seen_store:
+                continue
+            self._seen_store = generation
+            try:
+                await self.reload(announce=False)
+            except ReloadRefusedError as exc:
+                log.error("reload announced by another server refused here: %s", exc.message)
+            except Exception:
+                log.exception("reload announced by another server failed")
+
     async def stop(self) -> None:
+        if self._store_watcher is not None:
+            self._store_watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._store_watcher
+            self._store_watcher = None
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -193,6 +231,8 @@ class DatasetHolder:
             self.generation += 1
             if announce and self.settings.reload_signal_file is not None:
                 self._seen_signal = bump_signal(self.settings.reload_signal_file, ds.content_hash)
+            if announce and self._store is not None:
+                self._seen_store = await anyio.to_thread.run_sync(self._store.bump_counter, STORE_GENERATION_KEY)
             log.info("dataset reloaded: %s -> %s", previous.content_hash, ds.content_hash)
             return ReloadOutcome(previous.content_hash, ds.content_hash, self.generation, ds)
 

@@ -28,7 +28,7 @@ from api.errors import (
     TooLargeError,
     error_responses,
 )
-from api.rate_limit import RateLimiter
+from api.rate_limit import public_report_limiter
 from api.responses import JSONAnswer
 from cases.clock import TimeError, parse_time
 from cases.photos import photo_path
@@ -37,8 +37,6 @@ from cases.service import CaseFilter, CaseService, Upload
 ORDER = 40
 router = APIRouter(tags=["cases"])
 GEOJSON = "application/geo+json"
-# Anonymous reports per client address and hour (inspectors and the office are not limited).
-PUBLIC_REPORTS_PER_HOUR = 30
 PHOTO_NAME_CHARS = 64 + len(".thumb.jpg")
 
 
@@ -99,10 +97,7 @@ async def create_case(request: Request, actor: MaybeActorDep, service: ServiceDe
     data = _model(CaseIn, fields)
     if actor.is_public:
         client = request.client.host if request.client else "unknown"
-        limiter = getattr(request.app.state, "public_report_limiter", None)
-        if limiter is None:
-            limiter = request.app.state.public_report_limiter = RateLimiter(PUBLIC_REPORTS_PER_HOUR, 3600)
-        wait = limiter.retry_after(client)
+        wait = public_report_limiter(request.app).retry_after(client)
         if wait:
             raise RateLimitedError("too many reports from this address; try again later", {"retry_after_s": wait})
     key = data.idempotency_key or request.headers.get("Idempotency-Key")
