@@ -19,6 +19,7 @@ from fastapi import Depends, Path, Query, Request
 from api.errors import BadParameterError, NotFoundError
 from api.features import Collection, collections
 from geo import Dataset
+from geo.lookup_dates import parse_day
 
 # Dates outside this range are refused: they are typos, and pandas timestamps
 # cannot represent years before 1677 or after 2262 anyway.
@@ -37,17 +38,17 @@ DatasetDep = Annotated[Dataset, Depends(current_dataset)]
 
 async def date_param(
     date: Annotated[
-        dt.date | None,
+        str | None,
         Query(
             description="Answer for this day (ISO `YYYY-MM-DD`): who held the ground then. Default: today.",
             examples=["2026-03-01"],
+            max_length=40,
+            json_schema_extra={"format": "date"},
         ),
     ] = None,
 ) -> dt.date | None:
-    """The day to answer for, refused when it cannot be a real assignment date."""
-    if date is not None:
-        _check_date_range(date, "date")
-    return date
+    """The day to answer for: exactly YYYY-MM-DD (as documented), within a plausible range."""
+    return None if date is None else parse_date(date, "date")
 
 
 def _check_date_range(date: dt.date, parameter: str) -> None:
@@ -58,7 +59,7 @@ def _check_date_range(date: dt.date, parameter: str) -> None:
 def parse_date(text: str, parameter: str) -> dt.date:
     """An ISO day from text found outside the query (a request body), checked like the ``date`` parameter."""
     try:
-        date = dt.date.fromisoformat(text.strip())
+        date = parse_day(text)
     except ValueError:
         raise BadParameterError(parameter, f"{parameter} {text[:40]!r} is not a date (use YYYY-MM-DD)") from None
     _check_date_range(date, parameter)
@@ -151,6 +152,19 @@ def _finite_number(text: str | None, parameter: str) -> float:
     if not math.isfinite(value):
         raise BadParameterError(parameter, f"{parameter} must be a finite number, not {text[:40]!r}")
     return value
+
+
+def public_base_url(request: Request) -> str:
+    """The server's base URL for links in answers, without a trailing slash.
+
+    ``RESPMAP_PUBLIC_URL`` when set (what clients reach behind a proxy; a forged
+    Host header cannot put another site into the links); otherwise the request's
+    own scheme, host and root path.
+    """
+    configured = request.app.state.settings.public_url
+    if configured:
+        return configured.rstrip("/")
+    return str(request.base_url).rstrip("/")
 
 
 def answer_date(ds: Dataset, date: dt.date | None) -> str:

@@ -68,6 +68,21 @@ class Settings(BaseSettings):
             "time on every request even when no exporter is configured"
         ),
     )
+    public_url: str | None = Field(
+        default=None,
+        description=(
+            "the server's address as clients reach it (e.g. https://gis.example.gov.cn/respmap), used for the "
+            "links in answers (OGC API - Features); unset: taken from each request's Host header"
+        ),
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+    )
+    trusted_hosts: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description=(
+            "host names the server answers to, comma-separated (`*.example.gov.cn` allowed); a request with another "
+            "Host header gets 400. Empty: any host (fine on loopback; set it, or public_url, behind a proxy)"
+        ),
+    )
     reload_poll_s: float = Field(
         default=1.0, gt=0, le=60, description="how often a worker checks the reload signal file, in seconds"
     )
@@ -87,6 +102,14 @@ class Settings(BaseSettings):
     login_attempts_per_minute: int = Field(
         default=10, ge=1, description="failed sign-ins allowed per client address and minute (per worker)"
     )
+
+    @field_validator("trusted_hosts", mode="before")
+    @classmethod
+    def _split_hosts(cls, value: object) -> object:
+        """Accept ``"a.example, b.example"`` as well as a list."""
+        if isinstance(value, str):
+            return [host.strip() for host in value.split(",") if host.strip()]
+        return value
 
     @field_validator("cors_origins", mode="before")
     @classmethod

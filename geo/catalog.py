@@ -237,7 +237,8 @@ def _read_tables(root: Path, declared: object, findings: Findings) -> dict[str, 
         if key in tables:
             continue
         for suffix in TABLE_SUFFIXES:
-            if (root / f"{key}{suffix}").is_file():
+            # exists, not is_file: a directory or FIFO by that name is read, and reported as what it is
+            if (root / f"{key}{suffix}").exists():
                 tables[key] = f"{key}{suffix}"
                 break
     return tables

@@ -78,7 +78,8 @@ def read_layer_file(root: Path, spec: LayerSpec, max_file_mb: float, findings: F
         )
         return None
     if not path.is_file():
-        findings.error("file_missing", f"layer {spec.id}: file {label} not found in {root}", file=label)
+        code, what = not_a_file(path)
+        findings.error(code, f"layer {spec.id}: file {label} {what} in {root}", file=label, field="file")
         return None
     if not check_size(path, max_file_mb, findings, label):
         return None
@@ -285,3 +286,33 @@ def _layer_in_file(names: list[str], label: str, spec: LayerSpec, findings: Find
         field="layer_name",
     )
     return None
+
+
+def not_a_file(path: Path) -> tuple[str, str]:
+    """(finding code, what the path is) for a catalog ``file`` that is no regular file.
+
+    ``file_missing`` / "not found" when nothing is there; otherwise ``file_not_regular``
+    and what stands there instead (a directory, a named pipe, ...), which a reader
+    would otherwise block on or fail in a confusing way.
+    """
+    import stat
+
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        if path.is_symlink():
+            return "file_missing", "is a symbolic link to nothing (not found)"
+        return "file_missing", "not found"
+    except OSError as exc:
+        return "file_not_regular", f"cannot be read ({exc.strerror or type(exc).__name__})"
+    kinds = (
+        (stat.S_ISDIR, "is a directory, not a file"),
+        (stat.S_ISFIFO, "is a named pipe (FIFO), not a file"),
+        (stat.S_ISSOCK, "is a socket, not a file"),
+        (stat.S_ISCHR, "is a character device, not a file"),
+        (stat.S_ISBLK, "is a block device, not a file"),
+    )
+    for test, what in kinds:
+        if test(mode):
+            return "file_not_regular", what
+    return "file_not_regular", "is not a regular file"

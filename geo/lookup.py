@@ -42,6 +42,7 @@ import pandas as pd
 import shapely
 
 from geo.lookup_answers import FALLBACK_RANK, TEXT_COLUMNS, AnswerIndex, Stretch, Unit, build_answers
+from geo.lookup_dates import parse_day
 from geo.lookup_index import EPS_M, GeometryIndex, build_geometry_index
 
 try:  # a declared dependency; the standard library gives the same JSON where it is missing (slower)
@@ -537,12 +538,7 @@ def as_date(ds: Any, date: Any) -> pd.Timestamp:
         return ds.reference_date
     if isinstance(date, pd.Timestamp | dt.date):
         return pd.Timestamp(date).normalize()
-    text = str(date).strip()
-    try:
-        parsed = dt.date.fromisoformat(text)
-    except ValueError:
-        raise ValueError(f"date {text[:40]!r} is not a date: use YYYY-MM-DD") from None
-    return pd.Timestamp(parsed)
+    return pd.Timestamp(parse_day(str(date)))
 
 
 def geometry_index(ds: Any) -> GeometryIndex:

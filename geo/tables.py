@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from geo.findings import Findings
-from geo.layer_files import check_size
+from geo.layer_files import check_size, not_a_file
 
 REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "units": ("unit_id", "name"),
@@ -55,7 +55,8 @@ def read_table(root: Path, name: str, file_name: str, max_file_mb: float, findin
         )
         return None
     if not path.is_file():
-        findings.error("file_missing", f"table {name}: file {file_name} not found in {root}", file=file_name)
+        code, what = not_a_file(path)
+        findings.error(code, f"table {name}: file {file_name} {what} in {root}", file=file_name)
         return None
     if not check_size(path, max_file_mb, findings, file_name):
         return None

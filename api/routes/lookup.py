@@ -61,7 +61,9 @@ class BatchRow(BaseModel):
     index: int = Field(description="position of the point in the request (0-based)")
     lon: float | None = Field(description="the point as sent (null when unusable)")
     lat: float | None = Field(description="the point as sent (null when unusable)")
-    id: str | int | float | None = Field(default=None, description="the point's `id` as sent, if it had one")
+    id: str | int | float | None = Field(
+        default=None, description="the point's `id` as sent, if it had one (integers beyond 2^53 as text)"
+    )
     error: str | None = Field(description="why this point got no answer; null when it did")
 
 
@@ -398,19 +400,21 @@ def _parse_points(items: list[Any]) -> tuple[list[Any], np.ndarray, np.ndarray, 
     for index, item in enumerate(items):
         lon: Any
         lat: Any
+        try:
+            ids[index] = _plain_id(_given_id(item))
+        except _BadId as exc:
+            errors[index] = str(exc)
+            continue
         if isinstance(item, _BadFeature):
-            ids[index] = _plain_id(item.identifier)
             errors[index] = item.reason
             continue
         if isinstance(item, dict) and "coordinates" in item and "lon" not in item:
-            ids[index] = _plain_id(item.get("id"))
             pair = item["coordinates"]
             if not isinstance(pair, list) or len(pair) < 2:
                 errors[index] = "Point coordinates must be [lon, lat]"
                 continue
             lon, lat = pair[0], pair[1]
         elif isinstance(item, dict):
-            ids[index] = _plain_id(item.get("id"))
             if "lon" not in item or "lat" not in item:
                 errors[index] = "a point needs both lon and lat"
                 continue
@@ -427,6 +431,13 @@ def _parse_points(items: list[Any]) -> tuple[list[Any], np.ndarray, np.ndarray, 
     return ids, lons, lats, errors
 
 
+def _given_id(item: Any) -> Any:
+    """The ``id`` a point item carries, as sent (None without one)."""
+    if isinstance(item, _BadFeature):
+        return item.identifier
+    return item.get("id") if isinstance(item, dict) else None
+
+
 def _is_number(value: Any) -> bool:
     if isinstance(value, bool) or not isinstance(value, (int, float)):
         return False
@@ -436,10 +447,30 @@ def _is_number(value: Any) -> bool:
         return False
 
 
+# Integers beyond this lose digits in JavaScript (and most JSON readers): such ids are echoed as text.
+MAX_EXACT_INTEGER = 2**53
+MAX_ID_CHARACTERS = 200
+
+
+class _BadId(ValueError):
+    """An id that is not a string or a number: the point is answered with this error instead."""
+
+
 def _plain_id(value: Any) -> str | int | float | None:
-    """An id to echo: strings and numbers as they are, anything else as text (bounded)."""
+    """An id to echo: a string (bounded) or a number; integers past 2**53 as text (their digits kept).
+
+    Raises:
+        _BadId: an object, a list or a boolean (ids are scalars; a nested one is never walked).
+    """
+    if value is None:
+        return None
     if isinstance(value, str):
-        return value[:200]
-    if value is None or (isinstance(value, (int, float)) and not isinstance(value, bool)):
-        return value
-    return str(value)[:200]
+        return value[:MAX_ID_CHARACTERS]
+    if isinstance(value, bool):
+        raise _BadId("id must be a string or a number, not true/false")
+    if isinstance(value, int):
+        return value if -MAX_EXACT_INTEGER <= value <= MAX_EXACT_INTEGER else str(value)[:MAX_ID_CHARACTERS]
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    kind = "an object" if isinstance(value, dict) else "a list" if isinstance(value, list) else "not a scalar"
+    raise _BadId(f"id must be a string or a number, not {kind}")

@@ -207,12 +207,40 @@ async def here_places(ds: DatasetDep, bbox: BBoxDep, lang: LangParam = None) -> 
 
 @router.get("/assets/{path:path}", include_in_schema=False)
 async def asset(path: str) -> Response:
-    """Leaflet, its plugins and respmap's own scripts, from the local installation only."""
-    file = resolve_served(path)
-    if file is None:
-        raise NotFoundError("asset", path[:200])
+    """Leaflet, its plugins and respmap's own scripts, from the local installation only.
+
+    A name no file system can hold (a NUL, a control character, a part longer than
+    255 bytes, a path longer than 1 KB) is a 404 before any file is touched; one the
+    file system still refuses (``OSError``) is a 404 too, never a 500.
+    """
+    if not _plausible_asset_path(path):
+        raise NotFoundError("asset", _shown(path))
+    try:
+        file = resolve_served(path)
+        content = None if file is None else file.read_bytes()
+    except (OSError, ValueError):
+        file = content = None
+    if file is None or content is None:
+        raise NotFoundError("asset", _shown(path))
     return Response(
-        file.read_bytes(),
+        content,
         media_type=media_type(file),
         headers={"Cache-Control": "public, max-age=3600", "X-Content-Type-Options": "nosniff"},
     )
+
+
+MAX_ASSET_PATH_BYTES = 1024
+MAX_NAME_BYTES = 255  # one path component, as ext4 and most file systems allow
+
+
+def _plausible_asset_path(path: str) -> bool:
+    """Whether ``path`` could name a served file at all (printable, short parts, short whole)."""
+    encoded = path.encode("utf-8", errors="replace")
+    if len(encoded) > MAX_ASSET_PATH_BYTES or any(ch < " " or ch == "\x7f" for ch in path):
+        return False
+    return all(len(part.encode("utf-8", errors="replace")) <= MAX_NAME_BYTES for part in path.split("/"))
+
+
+def _shown(path: str) -> str:
+    """The asked-for path as it may appear in an answer: bounded, control characters escaped."""
+    return path[:200].encode("unicode_escape").decode("ascii")

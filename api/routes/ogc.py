@@ -20,7 +20,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.dependencies import BBoxDep, CollectionDep, DatasetDep
+from api.dependencies import BBoxDep, CollectionDep, DatasetDep, public_base_url
 from api.errors import NotFoundError, error_responses
 from api.features import (
     DEFAULT_PAGE_LIMIT,
@@ -100,8 +100,8 @@ class FeatureCollectionPage(FeatureCollection):
 
 # -- helpers -----------------------------------------------------------------------
 def _root(request: Request) -> str:
-    """The server's base URL (scheme, host, root path), without a trailing slash."""
-    return str(request.base_url).rstrip("/")
+    """The server's base URL for links: ``RESPMAP_PUBLIC_URL`` when set, else the request's own."""
+    return public_base_url(request)
 
 
 def _link(href: str, rel: str, media_type: str | None = None, title: str | None = None) -> dict[str, str]:
