@@ -90,6 +90,15 @@ ROLE_LABELS = {
 }
 
 
+# The export shows a unit's kind in the dataset's language (部门, 街道办事处 ...): back to the table's word.
+KIND_LABELS = {
+    _normal(label): key.removeprefix("kind_").replace("_", " ")
+    for lang in WORDS
+    for key, label in WORDS[lang].items()
+    if key.startswith("kind_")
+}
+
+
 @dataclass
 class _Sheet:
     title: str
@@ -264,6 +273,8 @@ def _read_units(name: str, sheets: list[_Sheet], findings: Findings) -> list[Uni
                 continue
             seen[unit_id] = f"row {row_number}"
             fields = {f: _text(_cell(sheet, values, f)) for f in UNIT_FIELDS if f in sheet.fields.values()}
+            if fields.get("kind"):
+                fields["kind"] = KIND_LABELS.get(_normal(fields["kind"]), fields["kind"])
             units.append(UnitRow(unit_id, fields, where))
     return units
 

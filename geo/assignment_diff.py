@@ -114,6 +114,8 @@ class EditedResponsibility:
     findings: list[Finding] = field(default_factory=list)
     # Places with a row that could not be read: left as they are rather than closed.
     unreadable: set[tuple[str, str]] = field(default_factory=set)
+    # An edit of a few places (a map edit) speaks for those only; None = every place of ``layers``.
+    only_places: set[tuple[str, str]] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,17 +249,22 @@ def diff_assignments(
     layers: set[str],
     effective: dt.date,
     unreadable: set[tuple[str, str]] | None = None,
+    only_places: set[tuple[str, str]] | None = None,
 ) -> tuple[list[AssignmentRow], list[AssignmentRow], list[AssignmentChange], int]:
     """(closed, opened, changed, unchanged count) between rows in force and the edit's rows.
 
-    Only layers the edit speaks for are compared, and not places with an unreadable row (they are
+    Only layers (or places) the edit speaks for are compared, and not places with an unreadable row (they are
     left as they are; the reader's finding refuses the change anyway). Rows are matched as multisets on
     :meth:`AssignmentRow.key`; what is left on both sides is paired into changes per place:
     same stretch and role (a unit reassigned), same unit and role (a stretch re-cut), same unit and
     stretch (a role changed), same everything but the end date.
     """
     skipped = unreadable or set()
-    compared = [row for row in current if row.layer in layers and row.place() not in skipped]
+    compared = [
+        row
+        for row in current
+        if row.layer in layers and row.place() not in skipped and (only_places is None or row.place() in only_places)
+    ]
     edited = [row for row in edited if row.place() not in skipped]
     remaining = Counter(row.key() for row in edited)
     closed: list[AssignmentRow] = []
@@ -370,7 +377,12 @@ def plan_change(
     """
     current = rows_in_force(ds, effective)
     closed, opened, changed, unchanged = diff_assignments(
-        [row for _, row in current], edited.assignments, edited.layers, effective, edited.unreadable
+        [row for _, row in current],
+        edited.assignments,
+        edited.layers,
+        effective,
+        edited.unreadable,
+        edited.only_places,
     )
     added_units, changed_units = diff_units(raw_units if raw_units is not None else pd.DataFrame(), edited.units)
     diff = ResponsibilityDiff(

@@ -167,6 +167,7 @@ def prepare_edit(ds: Dataset, edited: EditedResponsibility, effective: dt.date) 
     if ds.catalog is None:
         raise EditRefused(f"{ds.path}: no readable catalog.toml")
     digests = file_digests(ds)
+    _check_loaded_is_on_disk(ds, digests)
     files = table_files(ds)
     if "assignments" not in files:
         raise EditRefused(f"{ds.path}: the dataset has no assignments table (assignments.csv) to change")
@@ -196,6 +197,28 @@ def prepare_edit(ds: Dataset, edited: EditedResponsibility, effective: dt.date) 
         hash_after=after.content_hash,
         file_digests=digests,
         new_files=new_files,
+    )
+
+
+def _check_loaded_is_on_disk(ds: Dataset, digests: dict[str, str]) -> None:
+    """Refuse to prepare against a snapshot older than the files (a server that has not reloaded yet).
+
+    The snapshot keeps one hash of all its files; the files touched since it was loaded are named
+    by their modification time.
+    """
+    assert ds.catalog is not None
+    if _content_hash(ds.path, ds.catalog) == ds.content_hash:
+        return
+    loaded = ds.loaded_at.timestamp()
+    newer = sorted(name for name in digests if (ds.path / name).exists() and (ds.path / name).stat().st_mtime > loaded)
+    latest = latest_change(ds.path)
+    who = f"; last change by {latest.get('by')} at {latest.get('at')} ({latest.get('reason')})" if latest else ""
+    raise ChangedMeanwhile(
+        f"the files of {ds.path.name} changed after they were loaded at {ds.loaded_at:%Y-%m-%d %H:%M:%S} UTC "
+        f"({', '.join(newer) or 'its files'} differ{who}); nothing was changed: look at the data as it is now "
+        "and make the change again",
+        newer,
+        latest,
     )
 
 

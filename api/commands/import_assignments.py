@@ -19,9 +19,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Any
 
+from api.assignment_changes import apply_and_record, edit_answer
 from api.commands.common import CommandError, UsageError, add_json_flag, open_dataset, print_json, print_text
 from geo.assignment_diff import render_diff
-from geo.assignment_edit import ChangedMeanwhile, EditRefused, PreparedEdit, apply_edit, prepare_edit
+from geo.assignment_edit import ChangedMeanwhile, EditRefused, PreparedEdit, prepare_edit
 from geo.findings import LEVELS
 from geo.table_versions import VersioningError
 
@@ -73,20 +74,10 @@ def run(args: argparse.Namespace) -> int:
         prepared = prepare_edit(ds, edited, effective)
     except WorkbookError as exc:
         raise CommandError(str(exc)) from None
-    except EditRefused as exc:
+    except (EditRefused, ChangedMeanwhile) as exc:
         raise CommandError(str(exc)) from None
-    result: dict[str, Any] = {
-        "ok": prepared.ok,
-        "dry_run": bool(args.dry_run),
-        "applied": False,
-        "effective": effective.isoformat(),
-        "workbook": str(args.workbook),
-        "dataset": str(ds.path),
-        "hash_before": prepared.hash_before,
-        "hash_after": prepared.hash_after,
-        "diff": prepared.plan.diff.to_dict(),
-        "findings": prepared.findings_dicts(),
-    }
+    result = edit_answer(prepared, dry_run=bool(args.dry_run))
+    result["workbook"] = str(args.workbook)
     if not args.json:
         _print_human(prepared)
     if not prepared.ok:
@@ -97,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
         return _finish(args, result, "nothing to change", 0)
     store = _open_store(ds.path)
     try:
-        applied = apply_edit(prepared, by=by, reason=reason)
+        applied, change = apply_and_record(prepared, store, by=by, reason=reason)
     except ChangedMeanwhile as exc:
         result["changed_files"] = exc.changed_files
         result["latest_change"] = exc.latest_change
@@ -109,13 +100,22 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"cannot write the new tables in {ds.path}: {exc.strerror or exc}; nothing was changed"
         ) from None
+    finally:
+        store.dispose()
     result.update(applied=True, version=str(applied.version), at=applied.at.isoformat())
-    from cases.history import record_change
-
-    change = record_change(store, applied, ds.path)
-    result["change_id"] = change["id"]
-    store.dispose()
-    return _finish(args, result, f"applied from {effective}: change #{change['id']}, tables in {applied.version}", 0)
+    result["change_id"] = change["id"] if change else None
+    recorded = (
+        f"change #{change['id']}"
+        if change
+        else "NOT recorded in the store (kept in change.json; `respmap history` records it)"
+    )
+    return _finish(
+        args,
+        result,
+        f"applied from {effective}: {recorded}, tables in {applied.version}; "
+        "a running server takes it up on reload (POST /admin/reload)",
+        0,
+    )
 
 
 def _open_store(dataset_path: Path) -> Any:
