@@ -17,6 +17,7 @@ A case the caller may not see is "not found" (404), so ids cannot be probed.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -168,7 +169,7 @@ class CaseService:
         idempotency_key: str | None,
     ) -> Case:
         case = Case(
-            case_id=f"pending-{id(found)}-{now.timestamp()}",
+            case_id=f"new-{uuid.uuid4().hex}",  # replaced below, once the row has its number
             category=kind.code,
             category_name=kind.name,
             severity=kind.severity,
