@@ -2,7 +2,7 @@
 # Install everything respmap needs into this checkout, idempotently.
 #
 #   bash scripts/setup.sh          # to run the demo: fonts, venv, Leaflet assets
-#   bash scripts/setup.sh --test   # also what the tests drive: Chromium, GDAL, wrk
+#   bash scripts/setup.sh --test   # also what the tests drive: Chromium, GDAL, wrk, PostgreSQL + PostGIS
 #
 # Debian packages are installed with apt-get when missing (as root, or via sudo);
 # Python packages go into .venv; Leaflet and its plugins come from npm into
@@ -14,7 +14,8 @@ profile=demo
 [[ "${1:-}" == "--test" ]] && profile=test
 
 debs=(fonts-noto-cjk)
-[[ "$profile" == test ]] && debs+=(chromium gdal-bin wrk)
+# The case store's tests run on SQLite and on a throw-away PostgreSQL cluster they start themselves.
+[[ "$profile" == test ]] && debs+=(chromium gdal-bin wrk postgresql postgresql-postgis)
 command -v npm >/dev/null 2>&1 || debs+=(nodejs npm)
 
 missing=()

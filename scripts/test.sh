@@ -4,6 +4,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
-.venv/bin/ruff check geo api maps bench layers tests
-.venv/bin/ruff format --check geo api maps bench layers tests
+.venv/bin/ruff check geo api maps cases bench layers tests
+.venv/bin/ruff format --check geo api maps cases bench layers tests
 exec .venv/bin/python -m pytest -q -p no:cacheprovider "$@"
