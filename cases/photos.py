@@ -1,7 +1,7 @@
 """Photos of cases: checked by content, turned upright, stripped of EXIF, stored by content hash.
 
-An upload is accepted when Pillow recognises it as JPEG, PNG, WebP (or HEIC/HEIF when
-``pillow-heif`` is installed), whatever its name or declared type says; anything else (an
+An upload is accepted when Pillow recognises it as JPEG, PNG, WebP or HEIC/HEIF (iPhones;
+through ``pillow-heif``), whatever its name or declared type says; anything else (an
 HTML page named ``.png``, a truncated file, a decompression bomb) is refused with a message.
 The EXIF orientation is applied; the GPS position in EXIF is read (a case without a place
 may take it) and then dropped with the rest of the metadata: what is stored and served is a
@@ -18,15 +18,10 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import pillow_heif
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-try:  # HEIC from iPhones, where the optional plugin is installed
-    import pillow_heif
-
-    pillow_heif.register_heif_opener()
-    HEIF = True
-except ImportError:  # pragma: no cover - depends on the machine
-    HEIF = False
+pillow_heif.register_heif_opener()  # HEIC/HEIF, as iPhones save photos
 
 # Largest picture decoded: 40 megapixels (a 12 MP phone photo is far below). Past it the
 # upload is refused before its pixels are expanded in memory.

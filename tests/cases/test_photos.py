@@ -121,3 +121,12 @@ def test_photo_gps_places_a_case_without_coordinates(service, people, mini_ds):
     assert case["location_source"] == "photo_exif"
     assert case["feature"]["feature_id"] == "C1"
     assert case["photos"][0]["url"].startswith("/photos/") and case["photos"][0]["media_type"] == "image/jpeg"
+
+
+def test_heic_from_an_iphone_is_accepted_and_served_as_jpeg(tmp_path):
+    image = Image.new("RGB", (64, 48), (90, 90, 200))
+    data = io.BytesIO()
+    image.save(data, "HEIF")  # pillow-heif's encoder, as an iPhone writes photos
+    stored = store_photo(data.getvalue(), tmp_path, limit_mb=10)
+    assert stored.media_type == "image/jpeg" and (stored.width, stored.height) == (64, 48)
+    assert Image.open(photo_path(tmp_path, stored.sha256, stored.extension)).format == "JPEG"
