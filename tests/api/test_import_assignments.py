@@ -397,8 +397,14 @@ def test_cli_refuses_when_the_files_change_while_it_prepares(
 
 
 def test_history_lists_each_change_with_author_and_reason(
-    dataset: Path, exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    dataset: Path,
+    exported: Path,
+    tmp_path: Path,
+    store_url: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
+    monkeypatch.setenv("RESPMAP_DATABASE_URL", store_url)  # each store backend
     first = tmp_path / "first.xlsx"
     person_edits(exported, first, unknown_unit=False)
     base = ["--dataset", str(dataset), "import-assignments"]
