@@ -41,8 +41,8 @@ from sqlalchemy import func, select
 from api.case_store import ServiceDep, app_store, categories_of
 from api.dependencies import DatasetDep
 from api.errors import ApiError, RateLimitedError, TooLargeError, status_for
+from api.rate_limit import public_report_limiter
 from api.responses import dumps
-from api.routes.cases import public_reports
 from cases import workflow
 from cases.clock import TimeError, local_iso, parse_time
 from cases.errors import CaseError, CaseNotFoundError
@@ -303,7 +303,7 @@ async def create_request(request: Request, fmt: str, service: ServiceDep) -> Res
         description = _description(fields)
         if actor.is_public:
             client = request.client.host if request.client else "unknown"
-            if wait := public_reports.retry_after(client):
+            if wait := public_report_limiter(request.app).retry_after(client):
                 raise RateLimitedError("too many requests from this address; try again later", {"retry_after_s": wait})
         case = await anyio.to_thread.run_sync(
             lambda: service.create(

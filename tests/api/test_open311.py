@@ -18,7 +18,7 @@ from fastapi.testclient import TestClient
 from PIL import Image
 
 from api.app import create_app
-from api.routes.cases import public_reports
+from api.rate_limit import public_report_limiter
 from api.settings import Settings
 from cases.users import add_user
 from geo import Dataset
@@ -34,10 +34,8 @@ HOSTILE = "<img src=x onerror=alert(1)>&<b>"
 def client(store, mini_ds: Dataset) -> Iterator[TestClient]:
     app = create_app(Settings(dataset=mini_ds.path), dataset=mini_ds, store=store)
     app.state.clock = MovableClock()
-    public_reports.reset("testclient")
     with TestClient(app) as test_client:
         yield test_client
-    public_reports.reset("testclient")
 
 
 @pytest.fixture
@@ -210,7 +208,7 @@ def test_unknown_format_and_json_body(client: TestClient) -> None:
 
 
 def test_public_posting_is_rate_limited(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(public_reports, "limit", 2)
+    monkeypatch.setattr(public_report_limiter(client.app), "limit", 2)
     assert _post(client).status_code == 200
     assert _post(client).status_code == 200
     third = _post(client)
