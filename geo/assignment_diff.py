@@ -214,15 +214,19 @@ def _date(value: Any) -> dt.date | None:
     return None if value is None or pd.isna(value) else pd.Timestamp(value).date()
 
 
-def rows_in_force(ds: Dataset, date: dt.date) -> list[tuple[int, AssignmentRow]]:
-    """The dataset's assignment rows in force on ``date``, with their position in the assignments table."""
+def rows_in_force(ds: Dataset, date: dt.date, *, later: bool = False) -> list[tuple[int, AssignmentRow]]:
+    """The dataset's assignment rows in force on ``date`` (with ``later``: those starting after it),
+    with their position in the assignments table."""
     table = ds.assignments
     if table is None or table.empty:
         return []
     when = pd.Timestamp(date)
-    start_ok = table["valid_from"].isna() | (table["valid_from"] <= when)
-    end_ok = table["valid_until"].isna() | (table["valid_until"] >= when)
-    current = table[start_ok & end_ok]
+    if later:
+        current = table[table["valid_from"].notna() & (table["valid_from"] > when)]
+    else:
+        start_ok = table["valid_from"].isna() | (table["valid_from"] <= when)
+        end_ok = table["valid_until"].isna() | (table["valid_until"] >= when)
+        current = table[start_ok & end_ok]
     file_name = table.attrs.get("file", "assignments")
     result = []
     for record in current.itertuples(index=False):
@@ -376,15 +380,26 @@ def plan_change(
     later start the edit typed). Units changed are edited in place, units added appended.
     """
     current = rows_in_force(ds, effective)
+    # Rows already planned to start after the effective date are left alone; a workbook exported
+    # late enough to show them shows them unchanged (their start is kept, not moved).
+    planned = Counter((row.key(), row.valid_from) for _, row in rows_in_force(ds, effective, later=True))
+    wanted = []
+    for row in edited.assignments:
+        start = row.valid_from if row.valid_from is not None and row.valid_from > effective else None
+        if start is not None and planned[(row.key(), start)] > 0:
+            planned[(row.key(), start)] -= 1
+        else:
+            wanted.append(row)
     closed, opened, changed, unchanged = diff_assignments(
         [row for _, row in current],
-        edited.assignments,
+        wanted,
         edited.layers,
         effective,
         edited.unreadable,
         edited.only_places,
     )
-    added_units, changed_units = diff_units(raw_units if raw_units is not None else pd.DataFrame(), edited.units)
+    # Without a units table (units named by the layers themselves) there is nothing to edit them in.
+    added_units, changed_units = diff_units(raw_units, edited.units) if raw_units is not None else ([], [])
     diff = ResponsibilityDiff(
         effective=effective,
         opened=opened,

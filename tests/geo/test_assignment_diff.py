@@ -152,3 +152,18 @@ def test_stretch_ends_compare_at_a_few_centimetres(mini_ds: Dataset, to_m: float
     rows = _replace(_current(mini_ds), "S1", "U1", to_m=to_m)
     rows = _replace(rows, "S1", "U2", from_m=to_m)
     assert _edit(mini_ds, rows).plan.diff.empty is same
+
+
+def test_rows_planned_after_the_effective_date_are_left_alone(tmp_path: Path) -> None:
+    folder = tmp_path / "mini"
+    shutil.copytree(MINI, folder, ignore=shutil.ignore_patterns("data"))
+    with open(folder / "assignments.csv", "a", encoding="utf-8") as handle:
+        handle.write("C3,U4,lead,,,2027-02-01,\n")
+    ds = load_dataset(folder)
+    planned = AssignmentRow("compounds", "C3", "U4", "lead", valid_from=dt.date(2027, 2, 1))
+    # A workbook exported late enough shows the planned row: it is the same row, not a new one.
+    shown = _edit(ds, [*_current(ds), planned])
+    assert shown.plan.diff.empty and len(shown.plan.assignments) == 8
+    # One exported before shows nothing of it: the plan stays.
+    not_shown = _edit(ds, _current(ds))
+    assert not_shown.plan.diff.empty and len(not_shown.plan.assignments) == 8
