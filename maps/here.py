@@ -11,6 +11,10 @@ Once a point is asked, the page fetches the places around it
 compounds of the dataset in a small box) and draws them, the answer's own
 place highlighted, so the worker sees which street or compound is meant and
 not only district outlines.
+
+Below the answer, "report a problem here" (上报问题, ``maps/assets/here-report.js``) sends a
+case for the asked point: category, note, a camera photo scaled on the phone, kept in the
+browser (IndexedDB) while there is no signal and sent once when it returns.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from shapely.geometry import mapping
 
 from geo import Dataset
 from maps import encoding
+from maps.field import MB, field_words
 from maps.interactive import base_tiles
 from maps.payload import MapOptions
 from maps.popups import escape_html, labels, script_json
@@ -74,6 +79,7 @@ _TEMPLATE = """<!DOCTYPE html>
   <p class="here-status" id="here-status" role="status" aria-live="polite"></p>
   <section class="here-answer" id="here-answer" aria-live="polite"></section>
   <p class="here-places" id="here-places"></p>
+  <div class="here-report" id="here-report"></div>
 </main>
 <div class="here-map" id="here-map"></div>
 <script type="application/json" id="respmap-here-data">{data}</script>
@@ -165,10 +171,14 @@ def here_payload(
     lookup_url: str,
     tianditu_key: str | None = None,
     places_url: str | None = None,
+    *,
+    cases_url: str | None = None,
+    categories_url: str = "/categories",
+    photo_limit_mb: float = 10.0,
 ) -> dict[str, Any]:
-    """What the phone page needs: words, the lookup route, districts for context, tiles."""
+    """What the phone page needs: words, the lookup route, districts for context, tiles, the report's routes."""
     lang = options.lang or ds.lang
-    words = {**labels(lang), **HERE_LABELS.get(lang, HERE_LABELS["zh"])}
+    words = {**labels(lang), **field_words(lang), **HERE_LABELS.get(lang, HERE_LABELS["zh"])}
     shift = None
     if options.datum == "gcj02":
         from geo.datums import wgs84_to_gcj02
@@ -188,6 +198,14 @@ def here_payload(
         "lookup": {"url": lookup_url, "crs": options.datum},
         # Where the places around an asked point come from (None: the page draws districts only).
         "places": None if places_url is None else {"url": places_url, "radius_m": PLACES_RADIUS_M},
+        # "Report a problem here" (maps/assets/here-report.js); None: the page only answers who is responsible.
+        "report": None
+        if cases_url is None
+        else {
+            "cases_url": cases_url,
+            "categories_url": categories_url,
+            "photo_limit_bytes": int(photo_limit_mb * MB),
+        },
         "datum": options.datum,
         "lang": lang,
         "date": "" if options.date is None else options.date.date().isoformat(),
@@ -210,9 +228,25 @@ def render_here(
     prefix: str = "",
     tianditu_key: str | None = None,
     csp: str = "",
+    cases_url: str | None = "/cases",
+    categories_url: str = "/categories",
+    photo_limit_mb: float = 10.0,
 ) -> str:
-    """The ``/here`` page as HTML (assets linked under ``prefix + /assets``)."""
-    payload = here_payload(ds, options, lookup_url, tianditu_key, places_url)
+    """The ``/here`` page as HTML (assets linked under ``prefix + /assets``).
+
+    ``cases_url`` (None: no report) is where "report a problem here" posts;
+    ``photo_limit_mb`` is the server's photo limit, checked on the phone before upload.
+    """
+    payload = here_payload(
+        ds,
+        options,
+        lookup_url,
+        tianditu_key,
+        places_url,
+        cases_url=cases_url,
+        categories_url=categories_url,
+        photo_limit_mb=photo_limit_mb,
+    )
     lang = options.lang or ds.lang
     return _TEMPLATE.format(
         html_lang="en" if lang == "en" else "zh-CN",

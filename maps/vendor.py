@@ -54,7 +54,28 @@ PLUGINS = (
     _vendor("leaflet.locatecontrol/dist/L.Control.Locate.umd.js"),
 )
 MAP_ASSETS: tuple[Asset, ...] = (*LEAFLET, *PLUGINS, _own("respmap.css"), _own("datum.js"), _own("respmap.js"))
-HERE_ASSETS: tuple[Asset, ...] = (*LEAFLET, _own("here.css"), _own("datum.js"), _own("here.js"))
+# The phone page, with the report (field.js shared with the field pages, here-report.js after here.js).
+HERE_ASSETS: tuple[Asset, ...] = (
+    *LEAFLET,
+    _own("here.css"),
+    _own("field.css"),
+    _own("datum.js"),
+    _own("here.js"),
+    _own("field.js"),
+    _own("here-report.js"),
+)
+# Clustered markers for the coverage map's cases layer (maps/cases_layer.py).
+MARKERCLUSTER = (
+    _vendor("leaflet.markercluster/dist/MarkerCluster.css"),
+    _vendor("leaflet.markercluster/dist/MarkerCluster.Default.css"),
+    _vendor("leaflet.markercluster/dist/leaflet.markercluster.js"),
+)
+# The field pages (maps/field.py): the sign-in page needs no map; the inbox and the round do.
+LOGIN_ASSETS: tuple[Asset, ...] = (_own("field.css"), _own("field.js"), _own("login.js"))
+FIELD_ASSETS: dict[str, tuple[Asset, ...]] = {
+    "inbox": (*LEAFLET, _own("field.css"), _own("field.js"), _own("inbox.js")),
+    "inspect": (*LEAFLET, _own("field.css"), _own("field.js"), _own("inspect.js")),
+}
 
 # Swagger UI for the API's /docs page (api/routes/docs.py), served like Leaflet.
 SWAGGER_UI_DIST = NODE_MODULES / "swagger-ui-dist"
@@ -64,6 +85,7 @@ SERVED_ROOTS: dict[str, Path] = {
     "vendor/leaflet/dist": NODE_MODULES / "leaflet" / "dist",
     "vendor/leaflet.fullscreen/dist": NODE_MODULES / "leaflet.fullscreen" / "dist",
     "vendor/leaflet.locatecontrol/dist": NODE_MODULES / "leaflet.locatecontrol" / "dist",
+    "vendor/leaflet.markercluster/dist": NODE_MODULES / "leaflet.markercluster" / "dist",
     "vendor/swagger-ui-dist": NODE_MODULES / "swagger-ui-dist",
     "respmap": OWN_ASSETS,
 }

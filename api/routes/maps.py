@@ -164,8 +164,9 @@ async def here_page(
     prefix = request.scope.get("root_path", "")
     try:
         csp = content_security_policy(options, lang or ds.lang, inline=False, tianditu_key=key)
+        photo_limit_mb = float(getattr(request.app.state.settings, "photo_limit_mb", 10.0))
         html = ds.cached(
-            ("maps.here", options, key, prefix),
+            ("maps.here", options, key, prefix, photo_limit_mb),
             lambda: render_here(
                 ds,
                 options,
@@ -174,6 +175,9 @@ async def here_page(
                 prefix=prefix,
                 tianditu_key=key,
                 csp=csp,
+                cases_url=prefix + "/cases",
+                categories_url=prefix + "/categories",
+                photo_limit_mb=photo_limit_mb,
             ),
         )
     except TilesError as exc:

@@ -180,6 +180,8 @@
       if (!H.marker) { H.marker = L.circleMarker(latlng, { radius: 9, color: '#fff', weight: 3, fillColor: '#d7191c', fillOpacity: 1 }).addTo(H.map); }
       H.marker.setLatLng(latlng);
     }
+    // The point asked, as given: the report on this page (here-report.js) sends it with the case.
+    H.lastAsked = { lon: Number(lon), lat: Number(lat), crs: crs };
     status(H.words.lookup_wait);
     var params = new URLSearchParams({ lon: Number(lon).toFixed(7), lat: Number(lat).toFixed(7), crs: crs });
     if (H.data.date) { params.set('date', H.data.date); }
@@ -188,7 +190,20 @@
         if (!response.ok) { throw new Error(String(response.status)); }
         return response.json();
       })
-      .then(function (answer) { status(''); show(answer); loadPlaces(answer); return answer; })
+      .then(function (answer) {
+        var point = answer.point && answer.point.wgs84;
+        if (!latlng && point && typeof point.lon === 'number') {
+          // Typed coordinates (any datum): the marker goes where the server says the point is.
+          var s = shown(point.lon, point.lat);
+          latlng = L.latLng(s[1], s[0]);
+          if (!H.marker) { H.marker = L.circleMarker(latlng, { radius: 9, color: '#fff', weight: 3, fillColor: '#d7191c', fillOpacity: 1 }).addTo(H.map); }
+          H.marker.setLatLng(latlng);
+          H.map.setView(latlng, Math.max(H.map.getZoom(), 16), { animate: false });
+        }
+        status(''); show(answer); loadPlaces(answer);
+        if (H.onAnswer) { H.onAnswer(answer); }
+        return answer;
+      })
       .catch(function (error) { status(H.words.lookup_failed + ' (' + String(error.message || error) + ')'); });
   }
   H.ask = ask;
