@@ -95,8 +95,8 @@ def load_categories(dataset_path: Path) -> Categories:
         file_name = DEFAULT_FILE
     findings = Findings()
     table = read_table(dataset_path, "categories", file_name, 64, findings)
-    if table is None or findings.errors():
-        raise CategoryError("; ".join(f.message for f in findings.errors()) or f"{file_name}: cannot be read")
+    if table is None or findings.errors:
+        raise CategoryError("; ".join(f.message for f in findings.errors) or f"{file_name}: cannot be read")
     return Categories(_parse(table, file_name), file_name)
 
 

@@ -20,6 +20,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "units": ("unit_id", "name"),
     "standards": ("standard_id",),
     "assignments": ("feature_id", "unit_id"),
+    "categories": ("code", "deadline_hours"),  # case categories (cases/categories.py), optional table
 }
 
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
@@ -38,6 +39,7 @@ OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
         "notes",
     ),
     "assignments": ("layer", "role", "from_m", "to_m", "valid_from", "valid_until"),
+    "categories": ("name", "name_en", "group", "severity", "applies_to"),
 }
 
 
