@@ -33,35 +33,6 @@ from maps.payload import MapOptions
 from maps.popups import escape_html, labels, script_json
 from maps.vendor import HERE_ASSETS, head_html
 
-HERE_LABELS: dict[str, dict[str, str]] = {
-    "zh": {
-        "here_title": "我在哪儿，谁负责？",
-        "locate_me": "用我的位置",
-        "locating": "正在定位…",
-        "tap_hint": "或在地图上点一下要查询的地点",
-        "geo_failed": "无法获取位置",
-        "geo_missing": "此浏览器不能定位，请在地图上点选",
-        "responsible": "责任单位",
-        "also": "同时负责",
-        "your_point": "查询点",
-        "places_near": "附近的地点",
-        "places_more": "地点太多，只画出最近的",
-    },
-    "en": {
-        "here_title": "Who is responsible where I stand?",
-        "locate_me": "Use my location",
-        "locating": "Finding your position…",
-        "tap_hint": "or tap the map at the place you mean",
-        "geo_failed": "Could not get your position",
-        "geo_missing": "This browser cannot locate you; tap the map instead",
-        "responsible": "Responsible unit",
-        "also": "Also responsible",
-        "your_point": "Point asked",
-        "places_near": "Places nearby",
-        "places_more": "Too many places: only the nearest are drawn",
-    },
-}
-
 _TEMPLATE = """<!DOCTYPE html>
 <html lang="{html_lang}">
 <head>
@@ -178,7 +149,7 @@ def here_payload(
 ) -> dict[str, Any]:
     """What the phone page needs: words, the lookup route, districts for context, tiles, the report's routes."""
     lang = options.lang or ds.lang
-    words = {**labels(lang), **field_words(lang), **HERE_LABELS.get(lang, HERE_LABELS["zh"])}
+    words = {**labels(lang), **field_words(lang)}
     shift = None
     if options.datum == "gcj02":
         from geo.datums import wgs84_to_gcj02

@@ -195,7 +195,8 @@ def render_map(
     else:
         center = DEFAULT_CENTER
 
-    fmap = _OfflineMap(location=center, zoom_start=13, tiles=None, prefer_canvas=True, control_scale=True, max_zoom=20)
+    # No folium scale bar: Leaflet's default shows feet and miles too; respmap.js adds a metric-only one.
+    fmap = _OfflineMap(location=center, zoom_start=13, tiles=None, prefer_canvas=True, control_scale=False, max_zoom=20)
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url,

@@ -30,7 +30,8 @@ from maps.palette import (
     unit_colours,
 )
 from maps.pieces import duty_pieces
-from maps.popups import STANDARD_FIGURES, labels, phone_href, standard_rows, stretch_text, text, valid_text
+from maps.popups import labels, phone_href, standard_rows, stretch_text, text, valid_text
+from maps.wording import standard_figure_labels
 
 ColourBy = Literal["unit", "standard", "coverage"]
 Tiles = Literal["none", "osm", "amap", "tianditu"]
@@ -257,7 +258,7 @@ def build_payload(ds: Dataset, options: MapOptions) -> dict[str, Any]:
         "version": 1,
         "lang": lang,
         "labels": words,
-        "figures": STANDARD_FIGURES.get(lang, STANDARD_FIGURES["zh"]),
+        "figures": standard_figure_labels(lang),
         "title": _title(ds, lang),
         "view": {"kind": view_kind, "id": options.unit or options.district or "", "name": focus_name, "bounds": bounds},
         "date": pd.Timestamp(date).date().isoformat(),
@@ -424,7 +425,7 @@ def _report_layer(
             {
                 "g": geometry,
                 "n": name,
-                "f": text(row.get("kind")),
+                "f": words.get("coverage_" + text(row.get("kind")), text(row.get("kind"))),
                 "k": facts,
                 "o": note,
                 "c": colour_table.ref(colour, lambda: colour),

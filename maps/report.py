@@ -39,6 +39,7 @@ import pandas as pd
 
 from geo import Dataset
 from maps.static import MapOptions
+from maps.wording import total_label, words
 
 KIT_MARKER = ".respmap-kit"
 UNIT_MAP_DPI = 150
@@ -290,76 +291,6 @@ def _coverage(kit: _Kit) -> None:
 
 
 # -- index.html ----------------------------------------------------------------------------
-INDEX_WORDS = {
-    "zh": {
-        "title": "报告材料",
-        "generated": "生成时间",
-        "data_date": "数据日期",
-        "as_of": "责任状态截至",
-        "maps": "地图",
-        "city_html": "交互式总图（HTML，可离线打开）",
-        "city_png": "总图（PNG，可插入 Word）",
-        "city_pdf": "总图（PDF，A3 打印）",
-        "atlas": "图册",
-        "atlas_units": "按责任单位（PDF）",
-        "atlas_districts": "按双创片区（PDF）",
-        "tables": "表格",
-        "xlsx": "责任分工表（Excel）",
-        "csv": "责任分工表（CSV，UTF-8）",
-        "data": "空间数据",
-        "geojson": "责任区域（GeoJSON，WGS-84）",
-        "gpkg": "责任区域（GeoPackage）",
-        "coverage": "覆盖分析",
-        "coverage_json": "覆盖分析结果（JSON）",
-        "units": "各单位责任区域图",
-        "districts": "各片区责任区域图",
-        "unit": "单位",
-        "id": "编号",
-        "zones": "责任区域（处）",
-        "district": "片区",
-        "notes": "说明",
-        "not_available": "未生成",
-        "counts": "概况",
-        "findings": "数据检查：{errors} 个错误，{warnings} 个警告",
-        "layer_counts": "{title} {n} 处",
-        "map": "地图",
-    },
-    "en": {
-        "title": "Report kit",
-        "generated": "generated",
-        "data_date": "data date",
-        "as_of": "assignments as of",
-        "maps": "Maps",
-        "city_html": "Interactive city map (HTML, works offline)",
-        "city_png": "City map (PNG, for Word)",
-        "city_pdf": "City map (PDF, A3 for print)",
-        "atlas": "Atlas",
-        "atlas_units": "By unit (PDF)",
-        "atlas_districts": "By district (PDF)",
-        "tables": "Tables",
-        "xlsx": "Responsibility table (Excel)",
-        "csv": "Responsibility table (CSV, UTF-8)",
-        "data": "Spatial data",
-        "geojson": "Duty zones (GeoJSON, WGS-84)",
-        "gpkg": "Duty zones (GeoPackage)",
-        "coverage": "Coverage",
-        "coverage_json": "Coverage figures (JSON)",
-        "units": "Maps per unit",
-        "districts": "Maps per district",
-        "unit": "Unit",
-        "id": "ID",
-        "zones": "Zones",
-        "district": "District",
-        "notes": "Notes",
-        "not_available": "not produced",
-        "counts": "Overview",
-        "findings": "Data check: {errors} error(s), {warnings} warning(s)",
-        "layer_counts": "{title}: {n}",
-        "map": "map",
-    },
-}
-
-
 def _esc(value: object) -> str:
     return html.escape("" if value is None else str(value), quote=True)
 
@@ -370,7 +301,8 @@ def _href(relative: str) -> str:
 
 def _write_index(kit: _Kit) -> None:
     ds = kit.ds
-    w = INDEX_WORDS["en" if ds.lang == "en" else "zh"]
+    # The kit's words: the "kit_" entries of the one word table per language (maps/wording.py).
+    w = {key.removeprefix("kit_"): text for key, text in words(ds.lang).items() if key.startswith("kit_")}
     files = set(kit.files)
 
     def link(relative: str, label_key: str) -> str:
@@ -438,15 +370,14 @@ def _write_index(kit: _Kit) -> None:
         link("coverage/coverage.json", "coverage_json"),
     ]
     for relative in kit.coverage_files:
-        parts.append(f'<li><a href="{_href(relative)}">{_esc(Path(relative).name)}</a></li>')
+        what = w.get(f"layer_{Path(relative).stem}", Path(relative).stem)
+        parts.append(
+            f'<li><a href="{_href(relative)}">{_esc(w["geojson_layer"].format(what=what))}</a> '
+            f"<small>{_esc(relative)}</small></li>"
+        )
     parts.append("</ul>")
     if kit.coverage:
-        totals = kit.coverage.get("totals") or {}
-        shown = {k: v for k, v in totals.items() if isinstance(v, int | float | str)}
-        if shown:
-            parts.append("<table>")
-            parts.extend(f"<tr><th>{_esc(k)}</th><td>{_esc(_fmt(v))}</td></tr>" for k, v in shown.items())
-            parts.append("</table>")
+        parts.append(_totals_table(kit.coverage.get("totals") or {}, ds, w["totals"]))
     if kit.unit_files:
         parts.append(
             f"<h2>{_esc(w['units'])}</h2><table><tr><th>{_esc(w['id'])}</th><th>{_esc(w['unit'])}</th>"
@@ -475,6 +406,19 @@ def _write_index(kit: _Kit) -> None:
     parts.append("</body></html>\n")
     kit.path("index.html").write_text("\n".join(p for p in parts if p), encoding="utf-8")
     kit.wrote("index.html")
+
+
+def _totals_table(totals: dict[str, Any], ds: Dataset, caption: str) -> str:
+    """The coverage totals under their words (never the raw keys); a total without words is left out."""
+    titles = {spec.id: spec.title_in(ds.lang) for spec in ds.catalog.layers} if ds.catalog is not None else {}
+    rows = []
+    for key, value in totals.items():
+        label = total_label(key, ds.lang, titles)
+        if label is not None and isinstance(value, int | float | str):
+            rows.append(f"<tr><th>{_esc(label)}</th><td>{_esc(_fmt(value))}</td></tr>")
+    if not rows:
+        return ""
+    return f"<table><caption>{_esc(caption)}</caption>\n" + "\n".join(rows) + "\n</table>"
 
 
 def _fmt(value: object) -> str:

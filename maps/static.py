@@ -293,7 +293,7 @@ def categorize(scene: Scene, positions: np.ndarray, color_by: str, *, hatch: boo
     names = dict(zip(scene.ds.units["unit_id"], scene.ds.units["name"], strict=False))
     styles = categorical_styles(named, [str(names.get(u) or u) for u in named], hatch=hatch)
     if rest:
-        styles.append(other_style(f"{w['other_units']} ({len(rest)})"))
+        styles.append(other_style(f"{w['legend_other_units']} ({len(rest)})"))
     if "" in set(keys):
         styles.append(unheld_style(w["unheld"]))
     kinds = {s.key: _kind_of(kinds_of[keys == s.key]) for s in styles}

@@ -29,7 +29,7 @@ import pandas as pd
 
 from geo import Dataset
 from geo.export import duty_zone_table
-from maps.wording import role_label
+from maps.wording import role_label, unit_kind_label
 
 # Characters that make a spreadsheet read a cell as a formula (OWASP: also tab and CR).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -177,6 +177,8 @@ def _unit_summary(ds: Dataset, date: Any) -> pd.DataFrame:
             if unit_id:
                 fallback.setdefault(unit_id, []).append(str(name))
     units["fallback_districts"] = units["unit_id"].map(lambda u: "、".join(fallback.get(u, []))).astype(object)
+    if "kind" in units.columns:  # 部门, 街道办事处 ... in a Chinese workbook, not department, street office
+        units["kind"] = units["kind"].map(lambda kind: unit_kind_label(kind, ds.lang)).astype(object)
     fields = [f for f in UNIT_COLUMNS if f in units.columns]
     return units[fields].reset_index(drop=True)
 

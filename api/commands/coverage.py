@@ -33,6 +33,7 @@ from api.commands.common import (
     write_atomically,
 )
 from geo.coverage import COVERAGE_STAGES, DEFAULT_SLIVER_M2, CoverageReport, compute_coverage, to_geojson
+from maps.wording import words
 
 ORDER = 40
 # Lines of each list in the human summary; --json and -o give everything.
@@ -162,59 +163,9 @@ def geojson_text(frame: Any) -> str:
 
 
 # -- the human summary --------------------------------------------------------
-TEXT = {
-    "title": {"zh": "覆盖分析", "en": "coverage"},
-    "frame": {
-        "zh": "片区 {n} 个，共 {area}；缺口 {gaps} 处（{gap_area}），"
-        "片区重叠 {overlaps} 处（{overlap_area}），碎片 {slivers} 处",
-        "en": "{n} districts, {area} in all; {gaps} gap(s) ({gap_area}), "
-        "{overlaps} district overlap(s) ({overlap_area}), {slivers} sliver(s)",
-    },
-    "no_frame": {
-        "zh": "没有片区（catalog.toml 的 [frame] 未声明或为空）：不检查片区缺口和重叠",
-        "en": "no districts (catalog.toml has no [frame], or its layer is empty): gaps and overlaps between "
-        "districts are not checked",
-    },
-    "no_hq": {"zh": "没有指挥部（兜底单位）的片区", "en": "districts without an HQ (fallback unit)"},
-    "gaps": {"zh": "不属于任何片区的区域", "en": "ground in no district"},
-    "conflicts": {"zh": "责任冲突（同一优先级、不同单位）", "en": "conflicts (same priority, different units)"},
-    "none": {"zh": "无", "en": "none"},
-    "unheld": {"zh": "无人负责", "en": "nobody holds"},
-    "idle": {"zh": "闲置单位（当日无任何职责）", "en": "idle units (no duty on the date)"},
-    "workload": {
-        "zh": "工作量：保洁面积 {area}，长度 {length}，按标准需保洁员 {required:.1f} 人，现有 {staff:.0f} 人，"
-        "各单位缺口合计 {shortfall:.1f} 人，年经费 {cost}",
-        "en": "workload: {area} cleaned, {length} of lines, {required:.1f} cleaners required by the standards, "
-        "{staff:.0f} employed, {shortfall:.1f} short in all, {cost} a year",
-    },
-    "short": {"zh": "人员缺口最大的单位", "en": "units most short of staff"},
-    "short_line": {
-        "zh": "需 {required:.1f} 人，现有 {staff} 人，缺 {shortfall:.1f} 人，年经费 {cost}",
-        "en": "needs {required:.1f}, has {staff}, short by {shortfall:.1f}; {cost} a year",
-    },
-    "no_short": {"zh": "没有单位缺人", "en": "no unit is short of staff"},
-    "unpriced": {"zh": "没有定额或单价的面积", "en": "area with no quota or price in its standard"},
-    "info": {
-        "zh": "另有嵌套 {nesting} 处（更具体的区域优先，仅供参考），道路相接重叠 {junctions} 处（不算冲突）",
-        "en": "also {nesting} nested zone(s) (the more specific wins; info only) and {junctions} junction(s) of lines "
-        "(not conflicts)",
-    },
-    "written": {"zh": "已写入", "en": "written"},
-    "stretch_uncovered": {"zh": "路段无人认领", "en": "stretch nobody holds"},
-    "no_assignment": {"zh": "从未分配", "en": "never assigned"},
-    "not_in_force": {"zh": "当日无有效分配", "en": "no assignment in force on the date"},
-    "supervisor_only": {"zh": "只有监督单位", "en": "only a supervisor"},
-    "hole": {"zh": "片区之间的空洞", "en": "hole between districts"},
-    "outside_frame": {"zh": "城区边界内、片区之外", "en": "inside the boundary, outside the frame"},
-    "fallback": {"zh": "兜底", "en": "fallback"},
-    "more": {"zh": "…… 另有 {n} 项（见 --json 或 -o）", "en": "... and {n} more (see --json or -o)"},
-    "overlap": {"zh": "区域重叠", "en": "overlap"},
-    "double_lead": {"zh": "同一对象两个牵头单位", "en": "two lead units"},
-}
-
-
 def _t(lang: str, key: str, **values: Any) -> str:
-    text = TEXT[key].get(lang) or TEXT[key]["en"]
+    """The summary's words: the ``coverage_`` entries of the one word table per language (maps/wording.py)."""
+    text = words(lang)["coverage_" + key]
     return text.format(**values) if values else text
 
 

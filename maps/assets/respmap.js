@@ -524,6 +524,7 @@
     if (data.lookup) {
       map.on('click', function (e) { if (!R.measuring) { lookupAt(e.latlng); } });
     }
+    L.control.scale({ metric: true, imperial: false, position: 'bottomleft' }).addTo(map);  // metres only, no feet
     addTitle();
     addSearch();
     addFullscreen();
