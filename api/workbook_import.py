@@ -133,12 +133,13 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
     units = _read_units(name, unit_sheets, findings)
     unit_names = _unit_names(ds, units)
     contacts = _unit_contacts(ds, units)
+    layers_of = feature_layers(ds)
     rows: list[AssignmentRow] = []
     layers: set[str] = set()
     places: set[tuple[str, str]] = set()
     unreadable: set[tuple[str, str]] = set()
     for sheet in layer_sheets:
-        layer = _sheet_layer(sheet, ds)
+        layer = _sheet_layer(sheet, ds, layers_of)
         where = f"{name} sheet {sheet.title!r}"
         if layer is None:
             findings.error(
@@ -154,10 +155,12 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
                 "column_ignored", f"{where}: column {column!r} is not respmap's; ignored", file=name, field=column
             )
         for row_number, values in sheet.rows:
-            row = _assignment(name, sheet, layer, row_number, values, ds, unit_names, findings)
+            row = _assignment(name, sheet, layer, row_number, values, layers_of, unit_names, findings)
             if row is None:
                 feature_id = _text(_cell(sheet, values, "feature_id"))
-                unreadable.add((_text(_cell(sheet, values, "layer")) or _layer_of(ds, feature_id, layer), feature_id))
+                unreadable.add(
+                    (_text(_cell(sheet, values, "layer")) or _layer_of(layers_of, feature_id, layer), feature_id)
+                )
                 continue
             place, assignment = row
             places.add(place)
@@ -331,15 +334,20 @@ def _check_contacts(
             )
 
 
-def _sheet_layer(sheet: _Sheet, ds: Dataset) -> str | None:
-    """The layer the sheet's feature ids belong to (most of them); its title settles a tie."""
+def feature_layers(ds: Dataset) -> dict[str, set[str]]:
+    """feature id -> the layers that have it (once per workbook, not per row)."""
     where: dict[str, set[str]] = {}
     for layer_id, layer in ds.layers.items():
-        for feature_id in layer["feature_id"]:
+        for feature_id in layer["feature_id"].tolist():
             where.setdefault(str(feature_id), set()).add(layer_id)
+    return where
+
+
+def _sheet_layer(sheet: _Sheet, ds: Dataset, layers_of: dict[str, set[str]]) -> str | None:
+    """The layer the sheet's feature ids belong to (most of them); its title settles a tie."""
     votes: Counter[str] = Counter()
     for _, values in sheet.rows:
-        layer_ids = where.get(_text(_cell(sheet, values, "feature_id")), set())
+        layer_ids = layers_of.get(_text(_cell(sheet, values, "feature_id")), set())
         if len(layer_ids) == 1:
             votes[next(iter(layer_ids))] += 1
     titles = {spec.id: {_normal(t) for t in (*spec.title.values(), spec.id)} for spec in ds.catalog.layers}
@@ -359,7 +367,7 @@ def _assignment(
     sheet_layer: str,
     row_number: int,
     values: tuple[Any, ...],
-    ds: Dataset,
+    layers_of: dict[str, set[str]],
     unit_names: dict[str, str],
     findings: Findings,
 ) -> tuple[tuple[str, str], AssignmentRow | None] | None:
@@ -373,7 +381,7 @@ def _assignment(
     if not feature_id:
         error("field_missing", "编号 (feature id) is empty", "feature_id")
         return None
-    layer = _text(_cell(sheet, values, "layer")) or _layer_of(ds, feature_id, sheet_layer)
+    layer = _text(_cell(sheet, values, "layer")) or _layer_of(layers_of, feature_id, sheet_layer)
     place = (layer, feature_id)
     unit_id = _text(_cell(sheet, values, "unit_id"))
     unit_name = _text(_cell(sheet, values, "unit_name"))
@@ -436,12 +444,12 @@ def _assignment(
     )
 
 
-def _layer_of(ds: Dataset, feature_id: str, sheet_layer: str) -> str:
+def _layer_of(layers_of: dict[str, set[str]], feature_id: str, sheet_layer: str) -> str:
     """The sheet's layer when the id is there, else the one other layer that has it (a row pasted in the wrong sheet)."""
-    if sheet_layer in ds.layers and (ds.layers[sheet_layer]["feature_id"] == feature_id).any():
+    layers = layers_of.get(feature_id, set())
+    if sheet_layer in layers or len(layers) != 1:
         return sheet_layer
-    others = [layer_id for layer_id, layer in ds.layers.items() if (layer["feature_id"] == feature_id).any()]
-    return others[0] if len(others) == 1 else sheet_layer
+    return next(iter(layers))
 
 
 def _metres(value: Any) -> float | None:

@@ -292,13 +292,21 @@ def diff_assignments(
         lambda r: (r.place(), r.unit_id, r.role),
         lambda r: (r.place(), r.unit_id, _cut(r.from_m), _cut(r.to_m)),
     ):
-        for before in list(closed):
-            partner = next((after for after in opened if same(after) == same(before)), None)
-            if partner is None:
+        waiting: dict[Any, list[AssignmentRow]] = {}
+        for after in opened:
+            waiting.setdefault(same(after), []).append(after)
+        paired: set[int] = set()
+        still_closed = []
+        for before in closed:
+            candidates = waiting.get(same(before))
+            if not candidates:
+                still_closed.append(before)
                 continue
-            closed.remove(before)
-            opened.remove(partner)
+            partner = candidates.pop(0)
+            paired.add(id(partner))
             changed.append(AssignmentChange(before, partner, _what_changed(before, partner)))
+        closed = still_closed
+        opened = [after for after in opened if id(after) not in paired]
     order = lambda r: (r.layer, r.feature_id, _cut(r.from_m) or 0.0, r.unit_id)  # noqa: E731
     closed.sort(key=order)
     opened.sort(key=order)
@@ -423,6 +431,7 @@ def plan_change(
             table.iat[position, table.columns.get_loc("valid_until")] = day_before
     starting = [*opened, *(c.after for c in changed)]
     with_layer = "layer" in _file_columns(raw_assignments)
+    ambiguous = _ambiguous_ids(ds)
     new_rows = []
     for row in starting:
         start = row.valid_from if row.valid_from is not None and row.valid_from > effective else effective
@@ -430,7 +439,7 @@ def plan_change(
             {
                 "feature_id": row.feature_id,
                 "unit_id": row.unit_id,
-                "layer": row.layer if with_layer or _ambiguous(ds, row.feature_id) else "",
+                "layer": row.layer if with_layer or row.feature_id in ambiguous else "",
                 "role": row.role,
                 "from_m": _number_text(row.from_m),
                 "to_m": _number_text(row.to_m),
@@ -476,10 +485,10 @@ def _column_order(raw: pd.DataFrame, table: pd.DataFrame) -> list[str]:
     return own + more
 
 
-def _ambiguous(ds: Dataset, feature_id: str) -> bool:
-    """The id names features in more than one layer: the new row must say its layer."""
-    count = sum(1 for layer in ds.layers.values() if (layer["feature_id"] == feature_id).any())
-    return count > 1
+def _ambiguous_ids(ds: Dataset) -> set[str]:
+    """Ids naming features in more than one layer: a new row for one must say its layer."""
+    counts = Counter(fid for layer in ds.layers.values() for fid in set(layer["feature_id"].tolist()))
+    return {fid for fid, count in counts.items() if count > 1}
 
 
 # -- text ------------------------------------------------------------------------------------

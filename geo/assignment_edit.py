@@ -314,12 +314,29 @@ def _line_lengths(ds: Dataset) -> dict[tuple[str, str], float]:
     }
 
 
-def _intervals(rows: pd.DataFrame, length_m: float) -> list[tuple[float, float]]:
+Span = tuple[str, str, float, float]  # unit, role, from_m (NaN: whole), to_m
+
+
+def _held_spans(zones: pd.DataFrame) -> dict[tuple[str, str], list[Span]]:
+    """(layer, feature) -> the lead and sharing rows in force, as plain tuples (one pass, no pandas per place)."""
+    holding = zones[zones["role"].isin(HOLDING_ROLES)]
+    spans: dict[tuple[str, str], list[Span]] = {}
+    for layer, fid, unit, role, a, b in zip(
+        holding["layer"].tolist(),
+        holding["feature_id"].tolist(),
+        holding["unit_id"].tolist(),
+        holding["role"].tolist(),
+        holding["from_m"].tolist(),
+        holding["to_m"].tolist(),
+        strict=True,
+    ):
+        spans.setdefault((layer, fid), []).append((unit, role, float(a), float(b)))
+    return spans
+
+
+def _intervals(rows: list[Span], length_m: float) -> list[tuple[float, float]]:
     """Stretches held, merged; a whole-feature row holds 0..length."""
-    spans = sorted(
-        (0.0, length_m) if np.isnan(a) else (float(a), float(b))
-        for a, b in zip(rows["from_m"], rows["to_m"], strict=True)
-    )
+    spans = sorted((0.0, length_m) if np.isnan(a) else (a, b) for _, _, a, b in rows)
     merged: list[list[float]] = []
     for a, b in spans:
         if merged and a <= merged[-1][1] + 1e-9:
@@ -356,13 +373,9 @@ def _subtract(pieces: list[tuple[float, float]], old: list[tuple[float, float]])
     return [(a, b) for a, b in result if b - a > MIN_GAP_M]
 
 
-def _lead_overlaps(rows: pd.DataFrame, length_m: float) -> set[tuple[str, str, float, float]]:
+def _lead_overlaps(rows: list[Span], length_m: float) -> set[tuple[str, str, float, float]]:
     """Pairs of different lead units on the same ground: (unit a, unit b, from, to)."""
-    lead = rows[rows["role"] == "lead"]
-    spans = [
-        (u, 0.0 if np.isnan(a) else float(a), length_m if np.isnan(b) else float(b))
-        for u, a, b in zip(lead["unit_id"], lead["from_m"], lead["to_m"], strict=True)
-    ]
+    spans = [(u, 0.0 if np.isnan(a) else a, length_m if np.isnan(b) else b) for u, role, a, b in rows if role == "lead"]
     found = set()
     for i, (u, a, b) in enumerate(spans):
         for v, c, d in spans[i + 1 :]:
@@ -384,11 +397,8 @@ def change_findings(before: Dataset, after: Dataset, edited: EditedResponsibilit
         name = names.get(place, "")
         return f"{name} ({place[1]})" if name else place[1]
 
-    def holding(zones: pd.DataFrame) -> pd.DataFrame:
-        return zones[zones["role"].isin(HOLDING_ROLES)]
-
-    held_before = set(zip(holding(old)["layer"], holding(old)["feature_id"], strict=True))
-    held_after = set(zip(holding(new)["layer"], holding(new)["feature_id"], strict=True))
+    old_by_place, new_by_place = _held_spans(old), _held_spans(new)
+    held_before, held_after = set(old_by_place), set(new_by_place)
     for place in sorted(held_before - held_after):
         if place in edited.places:
             findings.warning(
@@ -408,8 +418,7 @@ def change_findings(before: Dataset, after: Dataset, edited: EditedResponsibilit
                 feature_id=place[1],
                 field="feature_id",
             )
-    old_by_place = {key: rows for key, rows in holding(old).groupby(["layer", "feature_id"])}
-    for place, rows in holding(new).groupby(["layer", "feature_id"]):
+    for place, rows in sorted(new_by_place.items()):
         if place not in lengths:
             continue
         length_m = lengths[place]
@@ -433,7 +442,7 @@ def change_findings(before: Dataset, after: Dataset, edited: EditedResponsibilit
                 feature_id=place[1],
                 field="to_m",
             )
-    for place, rows in holding(new).groupby(["layer", "feature_id"]):
+    for place, rows in sorted(new_by_place.items()):
         if place in lengths:
             continue
         before_rows = old_by_place.get(place)
