@@ -74,6 +74,7 @@ ACTIONS: tuple[str, ...] = (
     "postpone",
     "close",
     "send_back",
+    "comment",  # a note on the record: no indicator counts it
 )
 STATES: tuple[str, ...] = ("reported", "dispatched", "rejected", "rectified", "postponed", "closed")
 CASE_COLUMNS = ("case_id", "reported_at", "district_id", "layer")
