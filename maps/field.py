@@ -22,10 +22,12 @@ MB = 1024 * 1024
 
 # Content-Security-Policy of the field pages: this server only, no inline script, photos
 # previewed from data: URLs, no framing (a unit's inbox inside another site's frame is a trap).
-FIELD_CSP = (
+_PAGE_CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; base-uri 'none'; form-action 'self'"
 )
+# The header adds frame-ancestors (browsers ignore it, with a console error, in a <meta> element).
+FIELD_CSP = _PAGE_CSP + "; frame-ancestors 'none'"
 
 FIELD_LABELS: dict[str, dict[str, str]] = {
     "zh": {
@@ -245,7 +247,7 @@ def render_field_page(
     assets = head_html(LOGIN_ASSETS if kind == "login" else FIELD_ASSETS[kind], inline=False, prefix=prefix)
     return _TEMPLATE.format(
         html_lang="en" if lang == "en" else "zh-CN",
-        csp=escape_html(FIELD_CSP),
+        csp=escape_html(_PAGE_CSP),
         title=escape_html(title),
         title_text=escape_html(title_text),
         assets=assets,
