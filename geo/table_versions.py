@@ -18,6 +18,10 @@ version; the leftovers (``history/.tmp-*``) are removed by the next switch. Ever
 version is kept. Readers need nothing special: ``assignments.csv`` is a file to them, and
 :func:`geo.tables.read_table` accepts it because the link resolves inside the dataset folder.
 
+Version files are read-only, so that a kept version is not changed by writing through the link;
+a table saved by hand over the link (a plain file) is the truth: the next switch keeps it as a
+version of its own (``vNNNN-edited-by-hand-...``) before anything else.
+
 Switches are serialised by an exclusive lock (``history/.lock``, ``fcntl.flock``); the caller
 checks, under the lock, that the data is still what its change was made against.
 """
@@ -122,10 +126,10 @@ def _new_version(history: Path, label: str, files: dict[str, bytes | Path], note
     try:
         for name, content in files.items():
             target = staging / name
-            if isinstance(content, Path):
-                write_file(target, content.read_bytes())
-            else:
-                write_file(target, content)
+            write_file(target, content.read_bytes() if isinstance(content, Path) else content)
+            # Read-only: an editor writing through the link in place would change a kept version;
+            # refused, it saves beside it (a plain file over the link), which the next switch keeps.
+            os.chmod(target, 0o444)
         if note is not None:
             write_file(staging / CHANGE_FILE, json.dumps(note, ensure_ascii=False, indent=1, default=str).encode())
         # mkdtemp makes the folder private (0700): give it a plain folder's permissions.
