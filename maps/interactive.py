@@ -250,7 +250,7 @@ def render_map(
 
 def options_from(values: dict[str, Any]) -> MapOptions:
     """MapOptions from loosely typed values (CLI arguments, query strings); raises ValueError."""
-    colour_by = values.get("colour_by") or "unit"
+    colour_by = values.get("colour_by") or "coverage"
     if colour_by not in COLOUR_BY:
         raise ValueError(f"colour-by {str(colour_by)[:30]!r} is not one of {', '.join(COLOUR_BY)}")
     tiles = values.get("tiles") or "none"

@@ -56,14 +56,14 @@ class MapOptions:
         district: show this district (a district id); at most one of unit/district.
         colour_by: unit | standard | coverage.
         tiles: none | osm | amap | tianditu; amap shifts every overlay to GCJ-02.
-        date: whose assignments (None: today).
+        date: whose assignments (None: the dataset's reference date, see Dataset.reference_date).
         lang: zh | en (None: the dataset's language).
         lookup_url: where a click asks who is responsible (served pages), None in a file.
     """
 
     unit: str | None = None
     district: str | None = None
-    colour_by: ColourBy = "unit"
+    colour_by: ColourBy = "coverage"  # what a planner reads first: held, nobody, claimed twice
     tiles: Tiles = "none"
     date: pd.Timestamp | None = None
     lang: str | None = None

@@ -48,8 +48,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--colour-by",
         dest="colour_by",
         choices=COLOUR_BY,
-        default="unit",
-        help="colour duty zones by unit (default), standard grade or coverage status",
+        default="coverage",
+        help="colour duty zones by coverage status (default: held, nobody, claimed twice, fallback only), by unit "
+        "(the legend finds a unit and shows its ground) or by standard grade",
     )
     parser.add_argument(
         "--tiles",

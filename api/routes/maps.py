@@ -33,7 +33,11 @@ router = APIRouter(tags=["maps"])
 
 ColourByParam = Annotated[
     Literal["unit", "standard", "coverage"],
-    Query(alias="color_by", description="colour duty zones by unit, by standard grade or by coverage status"),
+    Query(
+        alias="color_by",
+        description="colour duty zones by coverage status (default), by unit or by standard grade; "
+        "the legend finds a unit and shows its ground",
+    ),
 ]
 TilesParam = Annotated[
     Literal["none", "osm", "amap", "tianditu"],
@@ -105,7 +109,7 @@ async def city_map(
     request: Request,
     ds: DatasetDep,
     date: DateDep,
-    color_by: ColourByParam = "unit",
+    color_by: ColourByParam = "coverage",
     tiles: TilesParam = "none",
     lang: LangParam = None,
 ) -> Response:
@@ -121,7 +125,7 @@ async def unit_map(
     ds: DatasetDep,
     unit: UnitDep,
     date: DateDep,
-    color_by: ColourByParam = "unit",
+    color_by: ColourByParam = "coverage",
     tiles: TilesParam = "none",
     lang: LangParam = None,
 ) -> Response:
@@ -142,7 +146,7 @@ async def district_map(
     ds: DatasetDep,
     district: DistrictDep,
     date: DateDep,
-    color_by: ColourByParam = "unit",
+    color_by: ColourByParam = "coverage",
     tiles: TilesParam = "none",
     lang: LangParam = None,
 ) -> Response:

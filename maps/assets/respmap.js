@@ -328,6 +328,101 @@
     R.map.getContainer().appendChild(box);
   }
 
+  // ---- one unit's ground, picked in the legend ----------------------------------------
+  var STYLE_KEYS = ['color', 'weight', 'opacity', 'fillOpacity'];
+
+  function holds(f, position) {
+    var units = f.u || [];
+    for (var i = 0; i < units.length; i++) { if (units[i][0] === position) { return true; } }
+    return false;
+  }
+
+  /**
+   * Show one unit's ground strong and everything else dimmed (position = index into data.units),
+   * or, with null, every shape as drawn. Colours are kept: in the by-unit colouring neighbours
+   * keep their own (distinct) colours, only fainter, so the unit's edges stay readable.
+   */
+  function highlightUnit(position) {
+    R.highlighted = position;
+    var bounds = L.latLngBounds([]), mine = 0;
+    R.infos.forEach(function (info) {
+      info.shapes.forEach(function (shape) {
+        if (!shape._rmStyle) {
+          shape._rmStyle = {};
+          STYLE_KEYS.forEach(function (k) { shape._rmStyle[k] = shape.options[k]; });
+        }
+        var base = shape._rmStyle, style = {};
+        STYLE_KEYS.forEach(function (k) { style[k] = base[k]; });
+        if (position !== null) {
+          if (holds(shape.feature, position)) {
+            mine += 1;
+            style.opacity = 1;
+            style.weight = (base.weight || 1) + 2;
+            if (info.layer.kind !== 'district' || info.layer.fill) { style.fillOpacity = Math.max(base.fillOpacity || 0, 0.55); }
+            bounds.extend(shape.getBounds ? shape.getBounds() : shape.getLatLng());
+          } else {
+            style.opacity = (base.opacity === undefined ? 1 : base.opacity) * 0.25;
+            style.fillOpacity = (base.fillOpacity || 0) * 0.25;
+          }
+        }
+        shape.setStyle(style);
+        shape._rmPicked = position !== null && holds(shape.feature, position);
+      });
+    });
+    R.infos.forEach(function (info) { info.shapes.forEach(function (s) { if (s._rmPicked && s._map) { s.bringToFront(); } }); });
+    if (position !== null && bounds.isValid()) { R.map.fitBounds(bounds, { maxZoom: 17, animate: false, paddingTopLeft: [60, 80], paddingBottomRight: [60, 50] }); }
+    if (position === null) { restack(); }
+    document.documentElement.setAttribute('data-rm-unit', position === null ? '' : String(position));
+    return mine;
+  }
+  R.highlightUnit = highlightUnit;
+
+  function unitPicker(parent) {
+    var W = R.words, units = R.data.units || [];
+    var box = add(parent, 'div', 'rm-pick');
+    var input = add(box, 'input', 'rm-pick-input');
+    input.type = 'search';
+    input.placeholder = W.pick_unit;
+    input.setAttribute('aria-label', W.pick_unit);
+    var picked = add(box, 'div', 'rm-pick-current');
+    var list = add(box, 'ul', 'rm-pick-results');
+    function clearList() { while (list.firstChild) { list.removeChild(list.firstChild); } }
+    function showPicked(position) {
+      while (picked.firstChild) { picked.removeChild(picked.firstChild); }
+      if (position === null) { return; }
+      add(picked, 'span', 'rm-pick-name', units[position][1] || units[position][0]);
+      var all = add(picked, 'button', 'rm-pick-clear', W.show_all);
+      all.type = 'button';
+      L.DomEvent.on(all, 'click', function () { highlightUnit(null); showPicked(null); input.value = ''; filterLegend(''); });
+    }
+    function update() {
+      clearList();
+      var q = input.value.trim().toLowerCase();
+      filterLegend(q);
+      if (!q) { return; }
+      var found = [];
+      units.forEach(function (unit, position) {
+        if ((String(unit[1]).toLowerCase() + ' ' + String(unit[0]).toLowerCase()).indexOf(q) !== -1) { found.push(position); }
+      });
+      if (!found.length) { add(list, 'li', 'rm-search-empty', W.no_results); return; }
+      found.slice(0, 10).forEach(function (position) {
+        var item = add(list, 'li');
+        var button = add(item, 'button', 'rm-pick-hit', units[position][1] || units[position][0]);
+        button.type = 'button';
+        L.DomEvent.on(button, 'click', function () { clearList(); highlightUnit(position); showPicked(position); });
+      });
+    }
+    L.DomEvent.on(input, 'input', update);
+  }
+
+  /** In the by-unit colouring the legend's entries are units: typing narrows them to the matching names. */
+  function filterLegend(q) {
+    if (R.data.colourBy !== 'unit' || !R.legendItems) { return; }
+    R.legendItems.forEach(function (item) {
+      item.node.style.display = !q || item.label.toLowerCase().indexOf(q) !== -1 ? '' : 'none';
+    });
+  }
+
   function addLegend() {
     var legend = R.data.legend;
     var control = L.control({ position: 'bottomright' });
@@ -338,12 +433,15 @@
       var details = add(box, 'details');
       details.open = true;
       add(details, 'summary', 'rm-legend-title', legend.title);
+      if ((R.data.units || []).length) { unitPicker(details); }
       var list = add(details, 'ul');
+      R.legendItems = [];
       legend.entries.forEach(function (entry) {
         var item = add(list, 'li', 'rm-legend-item');
         var swatch = add(item, 'span', 'rm-swatch rm-swatch-' + entry[2]);
         if (/^#[0-9a-fA-F]{3,8}$/.test(entry[0])) { swatch.style.setProperty('--swatch', entry[0]); }
         add(item, 'span', 'rm-legend-label', entry[1]);
+        R.legendItems.push({ node: item, label: String(entry[1]) });
       });
       L.DomEvent.disableClickPropagation(box);
       L.DomEvent.disableScrollPropagation(box);

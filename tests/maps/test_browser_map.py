@@ -278,7 +278,7 @@ def test_browser_gcj02_shift_matches_python(mini_page: Watched) -> None:
 def test_hostile_names_show_as_text_and_nothing_runs(browser: Browser, maps_dir: Path) -> None:
     ds = load_dataset(HOSTILE_DIR)
     watched = watch(browser)
-    page = open_map(watched, write_map(ds, MapOptions(date=DAY), maps_dir / "hostile.html"))
+    page = open_map(watched, write_map(ds, MapOptions(date=DAY, colour_by="unit"), maps_dir / "hostile.html"))
     # Popup of a compound named <img src=x onerror=alert(1)>, held by a unit whose name is HTML.
     click_at(page, 32.683, 109.003)
     card = page.locator(".leaflet-popup-content .rm-card")

@@ -154,7 +154,7 @@ def test_unknown_focus_names_the_id(mini_ds: Dataset, options: MapOptions) -> No
 
 
 def test_unit_legend_lists_the_units_on_the_map_and_nobody(mini_ds: Dataset) -> None:
-    legend = build_payload(mini_ds, MapOptions(date=DAY))["legend"]
+    legend = build_payload(mini_ds, MapOptions(date=DAY, colour_by="unit"))["legend"]
     labels = [label for _, label, _ in legend["entries"]]
     assert {"市民政局", "市住建局", "老城街道办事处", "无人负责", "片区边界"} <= set(labels)
     assert "空闲单位" not in labels  # U4 holds nothing: no swatch for it
