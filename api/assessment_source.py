@@ -11,8 +11,9 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+import pandas as pd
 from sqlalchemy import select
 
 from geo.assessment import Assessment, CaseFrames, assess, held_ground
@@ -78,3 +79,22 @@ def case_photos(store: Store, case_ids: Sequence[str]) -> dict[str, list[Path]]:
                 path = photo_path(store.data_dir, sha256, "jpg", thumb=True)
             found.setdefault(str(case_id), []).append(path)
     return found
+
+
+def cases_geojson(assessment: Assessment) -> dict[str, Any]:
+    """The period's cases (and the overdue ones still open) as points with their state at the end."""
+    table = assessment.case_table
+    features = []
+    for row in table.to_dict("records"):
+        lon, lat = row.get("lon"), row.get("lat")
+        geometry = (
+            {"type": "Point", "coordinates": [float(lon), float(lat)]}
+            if lon is not None and lat is not None and pd.notna(lon) and pd.notna(lat)
+            else None
+        )
+        properties = {
+            k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items() if k not in ("lon", "lat")
+        }
+        properties["overdue_open"] = bool(properties.get("overdue_open"))
+        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
+    return {"type": "FeatureCollection", "features": features}

@@ -22,6 +22,7 @@ from typing import Any
 
 import pandas as pd
 
+from api.assessment_source import cases_geojson
 from api.commands.case_common import open_case_store, store_errors
 from api.commands.common import (
     CommandError,
@@ -220,23 +221,4 @@ def districts_geojson(assessment: Assessment, frame: Any = None) -> dict[str, An
                 "geometry": None if geometry is None or geometry.is_empty else geometry.__geo_interface__,
             }
         )
-    return {"type": "FeatureCollection", "features": features}
-
-
-def cases_geojson(assessment: Assessment) -> dict[str, Any]:
-    """The period's cases (and the overdue ones still open) as points with their state at the end."""
-    table = assessment.case_table
-    features = []
-    for row in table.to_dict("records"):
-        lon, lat = row.get("lon"), row.get("lat")
-        geometry = (
-            {"type": "Point", "coordinates": [float(lon), float(lat)]}
-            if lon is not None and lat is not None and pd.notna(lon) and pd.notna(lat)
-            else None
-        )
-        properties = {
-            k: (None if isinstance(v, float) and pd.isna(v) else v) for k, v in row.items() if k not in ("lon", "lat")
-        }
-        properties["overdue_open"] = bool(properties.get("overdue_open"))
-        features.append({"type": "Feature", "properties": properties, "geometry": geometry})
     return {"type": "FeatureCollection", "features": features}

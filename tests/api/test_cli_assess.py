@@ -1,5 +1,6 @@
 """``respmap assess`` and ``respmap bulletin`` on a store filled through the engine (SQLite)."""
 
+# ruff: noqa: F811 - the filled_store fixture is imported, then used by name
 from __future__ import annotations
 
 import json
@@ -17,7 +18,7 @@ pytestmark = pytest.mark.usefixtures("cli_env")
 
 
 @pytest.fixture
-def cli_env(filled_store: FilledStore, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: F811 - fixture by name
+def cli_env(filled_store: FilledStore, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("RESPMAP_DATABASE_URL", filled_store.url)
     monkeypatch.setenv("RESPMAP_DATA_DIR", str(filled_store.data_dir))
 
@@ -28,7 +29,7 @@ def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def test_assess_json_figures_from_the_store(filled_store: FilledStore, capsys) -> None:  # noqa: F811
+def test_assess_json_figures_from_the_store(filled_store: FilledStore, capsys) -> None:
     code, out, err = run(capsys, "assess", "--period", "2026-11", "--json")
     assert code == 0, err
     data = json.loads(out)
@@ -46,7 +47,7 @@ def test_assess_json_figures_from_the_store(filled_store: FilledStore, capsys) -
     assert [u["id"] for u in data["units"] if u["ranked"]][-1] == "U2"
 
 
-def test_assess_text_and_files(filled_store: FilledStore, capsys, tmp_path: Path) -> None:  # noqa: F811
+def test_assess_text_and_files(filled_store: FilledStore, capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "assess", "--from", "2026-11-01", "--to", "2026-11-30", "-o", str(tmp_path / "out"))
     assert code == 0, err
     assert "assessment 2026-11-01..2026-11-30" in out and "cases attributed 4" in out
@@ -85,7 +86,7 @@ def test_usage_mistakes_are_one_line(capsys, argv: tuple[str, ...], code: int, m
     assert got == code and message in err and "Traceback" not in err
 
 
-def test_bulletin_pdf_and_docx_from_the_store(filled_store: FilledStore, capsys, tmp_path: Path) -> None:  # noqa: F811
+def test_bulletin_pdf_and_docx_from_the_store(filled_store: FilledStore, capsys, tmp_path: Path) -> None:
     code, out, err = run(capsys, "bulletin", "--period", "2026-11", "-o", str(tmp_path / "b.docx"), "--json")
     assert code == 0, err
     info = json.loads(out)
