@@ -43,14 +43,9 @@ def test_front_door_on_a_360px_phone(server: str, browser: Browser) -> None:
     assert page.evaluate("document.documentElement.scrollWidth") <= 360  # no sideways scrolling
     # The inline style applied (the CSP hash matches): links are cards, not bare inline text.
     assert page.evaluate("getComputedStyle(document.querySelector('.links a')).display") == "block"
-    titles = page.locator(".links a").all_inner_texts()
-    assert [t.splitlines()[0] for t in titles] == [
-        "覆盖地图",
-        "手机查询",
-        "API 文档",
-        "OGC API - Features",
-        "覆盖分析（JSON）",
-    ]
+    titles = [t.splitlines()[0] for t in page.locator(".links a").all_inner_texts()]
+    assert titles[:5] == ["覆盖地图", "手机查询", "API 文档", "OGC API - Features", "覆盖分析（JSON）"]
+    assert set(titles[5:]) <= {"工作台", "待办", "巡查上报"}  # the case loop's pages, when the server has them
     rows = page.locator("#figures tr").count()
     assert rows == 5
     page.screenshot(path=str(SCREENSHOTS / "served_home_360.png"), full_page=True)
