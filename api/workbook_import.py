@@ -120,7 +120,7 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
         raise WorkbookError(f"{name}: file not found")
     if path.stat().st_size > MAX_WORKBOOK_MB * 1024 * 1024:
         raise WorkbookError(f"{name}: larger than {MAX_WORKBOOK_MB} MB; is it the responsibility workbook?")
-    all_sheets = _read_sheets(path)
+    all_sheets, created = _read_sheets(path)
     sheets = [s for s in all_sheets if s.fields]
     findings = Findings()
     layer_sheets = [s for s in sheets if "feature_id" in s.fields.values()]
@@ -175,10 +175,12 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
         units=units,
         findings=list(findings),
         unreadable=unreadable,
+        made_at=created.replace(tzinfo=dt.UTC) if created and created.tzinfo is None else created,
     )
 
 
-def _read_sheets(path: Path) -> list[_Sheet]:
+def _read_sheets(path: Path) -> tuple[list[_Sheet], dt.datetime | None]:
+    """Every sheet, and when the workbook was created (Excel and WPS keep it on save; UTC)."""
     from openpyxl import load_workbook
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -192,9 +194,10 @@ def _read_sheets(path: Path) -> list[_Sheet]:
         for ws in workbook.worksheets:
             values = [tuple(row) for row in ws.iter_rows(values_only=True)]
             sheets.append(_sheet_from_rows(ws.title, values))
+        created = workbook.properties.created
     finally:
         workbook.close()
-    return sheets
+    return sheets, created if isinstance(created, dt.datetime) else None
 
 
 def _sheet_from_rows(title: str, values: list[tuple[Any, ...]]) -> _Sheet:

@@ -116,6 +116,12 @@ class EditedResponsibility:
     unreadable: set[tuple[str, str]] = field(default_factory=set)
     # An edit of a few places (a map edit) speaks for those only; None = every place of ``layers``.
     only_places: set[tuple[str, str]] | None = None
+    # When the edited copy was made (a workbook's creation time, UTC): changes applied after it
+    # were not in front of the person editing (see geo.assignment_edit).
+    made_at: dt.datetime | None = None
+    # Places and units changed meanwhile by someone else and not edited here: kept as they are now.
+    left_alone: set[tuple[str, str]] = field(default_factory=set)
+    units_left_alone: set[str] = field(default_factory=set)
 
 
 @dataclass(frozen=True, slots=True)
@@ -403,11 +409,12 @@ def plan_change(
         wanted,
         edited.layers,
         effective,
-        edited.unreadable,
+        edited.unreadable | edited.left_alone,
         edited.only_places,
     )
     # Without a units table (units named by the layers themselves) there is nothing to edit them in.
-    added_units, changed_units = diff_units(raw_units, edited.units) if raw_units is not None else ([], [])
+    unit_rows = [u for u in edited.units if u.unit_id not in edited.units_left_alone] if edited.units else edited.units
+    added_units, changed_units = diff_units(raw_units, unit_rows) if raw_units is not None else ([], [])
     diff = ResponsibilityDiff(
         effective=effective,
         opened=opened,

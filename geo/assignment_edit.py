@@ -28,6 +28,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -36,10 +37,10 @@ import numpy as np
 import pandas as pd
 import shapely
 
-from geo.assignment_diff import ChangePlan, EditedResponsibility, plan_change
+from geo.assignment_diff import ChangePlan, EditedResponsibility, plan_change, rows_in_force
 from geo.dataset import Dataset, _content_hash, load_dataset
 from geo.findings import Finding, Findings
-from geo.table_versions import CHANGE_FILE, current_version, switch_tables
+from geo.table_versions import CHANGE_FILE, current_version, switch_tables, versions
 from geo.tables import read_table
 from geo.zones import HOLDING_ROLES
 
@@ -176,11 +177,14 @@ def prepare_edit(ds: Dataset, edited: EditedResponsibility, effective: dt.date) 
     if raw_assignments is None:
         raise EditRefused(f"{files['assignments']} cannot be read; run `respmap validate`")
     plan = plan_change(ds, raw_assignments, raw_units, edited, effective)
+    stale = _reconcile_with_later_changes(ds, edited, effective, plan)
+    if edited.left_alone or edited.units_left_alone:
+        plan = plan_change(ds, raw_assignments, raw_units, edited, effective)
     new_files = {files["assignments"]: table_bytes(plan.assignments, ds.path / files["assignments"])}
     if plan.units is not None:
         new_files[files["units"]] = table_bytes(plan.units, ds.path / files["units"])
     after = _load_copy(ds, new_files)
-    findings = list(edited.findings)
+    findings = list(edited.findings) + stale
     findings += _own_findings(plan, edited, effective)
     renamed = [_rename_rows(f, files["assignments"], plan.assignment_sources) for f in after.findings]
     findings += renamed
@@ -198,6 +202,106 @@ def prepare_edit(ds: Dataset, edited: EditedResponsibility, effective: dt.date) 
         file_digests=digests,
         new_files=new_files,
     )
+
+
+def _version_time(folder: Path) -> dt.datetime | None:
+    """When a version came into force: its note's time, else the stamp in its name; None for the original."""
+    note = folder / CHANGE_FILE
+    if note.is_file():
+        try:
+            return dt.datetime.fromisoformat(json.loads(note.read_text(encoding="utf-8"))["at"])
+        except (OSError, ValueError, KeyError, TypeError):
+            pass
+    match = re.search(r"(\d{8}T\d{6}Z)$", folder.name)
+    return dt.datetime.strptime(match.group(1), "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC) if match else None
+
+
+def _reconcile_with_later_changes(
+    ds: Dataset, edited: EditedResponsibility, effective: dt.date, plan: ChangePlan
+) -> list[Finding]:
+    """A copy made before changes applied since must not undo them (a lost update).
+
+    For each place (and unit) the edit would change and a later change touched: if the copy shows
+    it as it was when the copy was made, the person did not edit it, and it is left as it is now
+    (``edited.left_alone``); if the person edited it too, that is a conflict: an error naming the
+    later change. Changes the person could see are not in question.
+    """
+    if edited.made_at is None:
+        return []
+    kept = versions(ds.path)
+    timed = [(folder, _version_time(folder)) for folder in kept]
+    later = [(folder, at) for folder, at in timed if at is not None and at >= edited.made_at]
+    notes = [note for folder, _ in later if (note := _read_note(folder)) is not None]
+    if not notes:
+        return []
+    touched_features = {fid for note in notes for fid in note.get("diff", {}).get("features", [])}
+    touched_units = {
+        u["unit_id"]
+        for note in notes
+        for key in ("units_added", "units_changed")
+        for u in note.get("diff", {}).get(key, [])
+    }
+    diff = plan.diff
+    rows = [*diff.opened, *diff.closed, *(c.before for c in diff.changed), *(c.after for c in diff.changed)]
+    places = {row.place() for row in rows if row.feature_id in touched_features}
+    units = {u.unit_id for u in (*diff.units_added, *diff.units_changed)} & touched_units
+    if not places and not units:
+        return []
+    base_folder = next((folder for folder, at in reversed(timed) if at is None or at < edited.made_at), kept[0])
+    files = table_files(ds)
+    base_files = {name: (base_folder / name).read_bytes() for name in files.values() if (base_folder / name).is_file()}
+    base = _load_copy(ds, base_files)
+    base_rows: dict[tuple[str, str], Counter] = {}
+    for _, row in rows_in_force(base, effective):
+        base_rows.setdefault(row.place(), Counter())[row.key()] += 1
+    edited_rows: dict[tuple[str, str], Counter] = {}
+    for row in edited.assignments:
+        edited_rows.setdefault(row.place(), Counter())[row.key()] += 1
+    who = "; ".join(f"{n.get('by')} at {str(n.get('at'))[:19]} ({n.get('reason')})" for n in notes)
+    made = edited.made_at.strftime("%Y-%m-%d %H:%M:%S")
+    findings = Findings()
+    for place in sorted(places):
+        if edited_rows.get(place, Counter()) == base_rows.get(place, Counter()):
+            edited.left_alone.add(place)
+            findings.info(
+                "changed_meanwhile_kept",
+                f"{place[1]}: changed after {edited.source} was made ({made} UTC) by {who}; "
+                "not edited in it, so kept as it is now",
+                file=edited.source,
+                feature_id=place[1],
+            )
+        else:
+            findings.error(
+                "changed_meanwhile",
+                f"{place[1]}: {edited.source} was made at {made} UTC, before the change by {who}, and edits this "
+                "place too; export the workbook again and redo the edit of this place",
+                file=edited.source,
+                feature_id=place[1],
+            )
+    base_units = {str(r["unit_id"]): r for r in base.units.to_dict(orient="records")}
+    for unit in edited.units or ():
+        if unit.unit_id not in units:
+            continue
+        old = base_units.get(unit.unit_id)
+        same = old is not None and all(str(old.get(k, "") or "") == v for k, v in unit.fields.items() if k != "staff")
+        if same:
+            edited.units_left_alone.add(unit.unit_id)
+        else:
+            findings.error(
+                "changed_meanwhile",
+                f"unit {unit.unit_id}: {edited.source} was made at {made} UTC, before the change by {who}, and "
+                "edits this unit too; export the workbook again and redo the edit",
+                file=edited.source,
+                feature_id=unit.unit_id,
+            )
+    return list(findings)
+
+
+def _read_note(folder: Path) -> dict[str, Any] | None:
+    try:
+        return json.loads((folder / CHANGE_FILE).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
 
 
 def _check_loaded_is_on_disk(ds: Dataset, digests: dict[str, str]) -> None:

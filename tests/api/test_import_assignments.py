@@ -460,3 +460,62 @@ def test_bad_input_is_a_message_not_a_traceback(
         "--by", "a", "--reason", "b",
     )  # fmt: skip
     assert code == 2 and "--effective '3 March' is not a date" in err
+
+
+def _set_unit(source: Path, target: Path, feature_id: str, unit_id: str) -> None:
+    """A clerk gives one compound another unit (id changed, name cleared)."""
+    workbook = openpyxl.load_workbook(source)
+    sheet = workbook["无物业管理小区"]
+    header = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        if row[header.index("编号")].value == feature_id:
+            row[header.index("单位编号")].value = unit_id
+            row[header.index("责任单位")].value = None
+    workbook.save(target)
+
+
+def test_an_old_workbook_does_not_undo_a_change_made_since(
+    dataset: Path, exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Planner A exported first; planner B exported later, gave C2 to U3 and applied it.
+    newer = tmp_path / "newer.xlsx"
+    assert main(["--dataset", str(dataset), "export", "-o", str(newer), "--date", "2026-03-01"]) == 0
+    _set_unit(newer, tmp_path / "b.xlsx", "C2", "U3")
+    base = ["--dataset", str(dataset), "import-assignments"]
+    assert (
+        main([*base, str(tmp_path / "b.xlsx"), "--effective", EFFECTIVE, "--by", "李娜", "--reason", "小区移交"]) == 0
+    )
+    capsys.readouterr()
+    # A's workbook still shows C2 with U2; A only edited C1. C2 is left as B made it.
+    _set_unit(exported, tmp_path / "a.xlsx", "C1", "U4")
+    code, out, err = _run(
+        capsys, *base, str(tmp_path / "a.xlsx"), "--effective", EFFECTIVE, "--by", "张伟", "--reason", "调整", "--json",
+    )  # fmt: skip
+    result = json.loads(out)
+    assert code == 0, err
+    assert [(c["before"]["feature_id"], c["after"]["unit_id"]) for c in result["diff"]["changed"]] == [("C1", "U4")]
+    kept = [f for f in result["findings"] if f["code"] == "changed_meanwhile_kept"]
+    assert [f["feature_id"] for f in kept] == ["C2"] and "by 李娜" in kept[0]["message"]
+    assert _units_at(dataset, (600112.0, 3618112.0), EFFECTIVE) == [("U3", "lead")]  # B's change stands
+    assert _units_at(dataset, C1_INSIDE, EFFECTIVE) == [("U4", "lead")]  # A's too
+
+
+def test_an_old_workbook_editing_a_place_changed_since_is_refused(
+    dataset: Path, exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    newer = tmp_path / "newer.xlsx"
+    assert main(["--dataset", str(dataset), "export", "-o", str(newer), "--date", "2026-03-01"]) == 0
+    _set_unit(newer, tmp_path / "b.xlsx", "C2", "U3")
+    base = ["--dataset", str(dataset), "import-assignments"]
+    assert (
+        main([*base, str(tmp_path / "b.xlsx"), "--effective", EFFECTIVE, "--by", "李娜", "--reason", "小区移交"]) == 0
+    )
+    capsys.readouterr()
+    before = _hashes(dataset)
+    _set_unit(exported, tmp_path / "a.xlsx", "C2", "U4")  # A edits the same place, from the older copy
+    code, out, _ = _run(
+        capsys, *base, str(tmp_path / "a.xlsx"), "--effective", EFFECTIVE, "--by", "张伟", "--reason", "调整"
+    )
+    assert code == 1
+    assert "changed_meanwhile: C2:" in out and "before the change by 李娜" in out and "export the workbook again" in out
+    assert _hashes(dataset) == before
