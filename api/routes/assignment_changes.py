@@ -15,6 +15,11 @@ the change was prepared: 409 saying what changed.
 from __future__ import annotations
 
 import datetime as dt
+import re
+import shutil
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import anyio.to_thread
@@ -25,10 +30,12 @@ from api.assignment_changes import apply_and_record, edit_answer, edited_from_pl
 from api.auth import require_roles
 from api.case_store import app_store
 from api.dependencies import DatasetDep
-from api.errors import InvalidBodyError, ReloadRefusedError, error_responses
+from api.errors import BadParameterError, InvalidBodyError, ReloadRefusedError, TooLargeError, error_responses
 from api.responses import JSONAnswer
 from cases.errors import ConflictError
 from cases.users import Actor
+from geo import Dataset
+from geo.assignment_diff import EditedResponsibility
 from geo.assignment_edit import ChangedMeanwhile, EditRefused, prepare_edit
 
 ORDER = 46
@@ -98,22 +105,109 @@ async def change_assignments(
             f"the data changed since your view ({body.base_hash} -> {ds.content_hash}); look at it again",
             {"base_hash": body.base_hash, "content_hash": ds.content_hash},
         )
+
+    def edited() -> EditedResponsibility:
+        places = [p.model_dump(mode="json") for p in body.places]
+        units = [u.model_dump(mode="json", exclude_none=True) for u in body.units]
+        return edited_from_places(ds, places, units or None)
+
+    return await _run_change(request, ds, actor, edited, body.effective, body.reason, body.dry_run)
+
+
+@router.post(
+    "/assignments/changes/workbook",
+    summary="Change who is responsible from an edited responsibility workbook (planners)",
+    description=(
+        "Multipart form: `workbook` (the .xlsx `respmap export` writes, edited in Excel or WPS), `effective` "
+        "(YYYY-MM-DD), `reason`, `dry_run` (true/false). The same answer as `POST /assignments/changes` and "
+        "as `respmap import-assignments`."
+    ),
+    responses=error_responses(401, 403, 409, 413, 422),
+    openapi_extra={
+        "requestBody": {
+            "content": {
+                "multipart/form-data": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["workbook", "effective", "reason"],
+                        "properties": {
+                            "workbook": {"type": "string", "format": "binary"},
+                            "effective": {"type": "string", "format": "date"},
+                            "reason": {"type": "string"},
+                            "dry_run": {"type": "boolean"},
+                        },
+                    }
+                }
+            }
+        }
+    },
+)
+async def change_from_workbook(
+    request: Request, ds: DatasetDep, actor: Annotated[Actor, Depends(require_roles(*EDITING_ROLES))]
+) -> JSONAnswer:
+    from api.workbook_import import MAX_WORKBOOK_MB, WorkbookError, read_workbook
+
+    if not request.headers.get("content-type", "").startswith("multipart/form-data"):
+        raise InvalidBodyError("send multipart/form-data with a `workbook` file, `effective` and `reason`")
+    form = await request.form(max_files=1, max_fields=10)
+    upload = form.get("workbook")
+    effective_text, reason = form.get("effective"), form.get("reason")
+    if upload is None or isinstance(upload, str):
+        raise InvalidBodyError("the form has no `workbook` file")
+    if not isinstance(reason, str) or not reason.strip():
+        raise InvalidBodyError("`reason` must say why (kept in the history)")
+    try:
+        effective = dt.date.fromisoformat(effective_text if isinstance(effective_text, str) else "")
+    except ValueError:
+        raise BadParameterError(
+            "effective", f"effective {str(effective_text)[:40]!r} is not a date (YYYY-MM-DD)"
+        ) from None
+    dry_run = str(form.get("dry_run") or "").strip().lower() in ("1", "true", "yes", "on")
+    limit = MAX_WORKBOOK_MB * 1024 * 1024
+    data = await upload.read(limit + 1)
+    if len(data) > limit:
+        raise TooLargeError(f"the workbook is over the {MAX_WORKBOOK_MB} MB limit", {"limit_bytes": limit})
+    # The name shows in findings ("责任分工表.xlsx sheet ... row ..."): kept, but only as a plain file name.
+    name = re.sub(r"[\x00-\x1f/\\]", "_", Path(upload.filename or "workbook.xlsx").name)[:120] or "workbook.xlsx"
+    folder = Path(tempfile.mkdtemp(prefix="respmap-upload-"))
+    path = folder / (name if name.lower().endswith(".xlsx") else name + ".xlsx")
+    path.write_bytes(data)
+
+    def edited() -> EditedResponsibility:
+        try:
+            return read_workbook(path, ds)
+        except WorkbookError as exc:
+            raise InvalidBodyError(str(exc)) from None
+
+    try:
+        return await _run_change(request, ds, actor, edited, effective, reason.strip(), dry_run)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+async def _run_change(
+    request: Request,
+    ds: Dataset,
+    actor: Actor,
+    edited: Callable[[], EditedResponsibility],
+    effective: dt.date,
+    reason: str,
+    dry_run: bool,
+) -> JSONAnswer:
+    """Prepare (and unless a dry run, apply and record) in a worker thread; reload after applying."""
     store = app_store(request)
 
     def work() -> dict[str, Any]:
-        places = [p.model_dump(mode="json") for p in body.places]
-        units = [u.model_dump(mode="json", exclude_none=True) for u in body.units]
-        edited = edited_from_places(ds, places, units or None)
         try:
-            prepared = prepare_edit(ds, edited, body.effective)
+            prepared = prepare_edit(ds, edited(), effective)
         except EditRefused as exc:
             raise InvalidBodyError(str(exc)) from None
         except ChangedMeanwhile as exc:
             raise ConflictError(
                 str(exc), {"changed_files": exc.changed_files, "latest_change": exc.latest_change}
             ) from None
-        answer = edit_answer(prepared, dry_run=body.dry_run)
-        if body.dry_run or prepared.plan.diff.empty:
+        answer = edit_answer(prepared, dry_run=dry_run)
+        if dry_run or prepared.plan.diff.empty:
             return answer
         if not prepared.ok:
             raise InvalidBodyError(
@@ -121,9 +215,7 @@ async def change_assignments(
                 {"findings": answer["findings"], "diff": answer["diff"], "text": answer["text"]},
             )
         try:
-            applied, change = apply_and_record(
-                prepared, store, by=actor.name, reason=body.reason, by_user_id=actor.user_id
-            )
+            applied, change = apply_and_record(prepared, store, by=actor.name, reason=reason, by_user_id=actor.user_id)
         except ChangedMeanwhile as exc:
             raise ConflictError(
                 str(exc), {"changed_files": exc.changed_files, "latest_change": exc.latest_change}

@@ -14,12 +14,15 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.settings import Settings
 from cases.users import add_user
+from geo import load_dataset
+from maps.tables import export_table
 
 MINI = Path(__file__).resolve().parents[1] / "data" / "mini"
 M = "EPSG:4545"
@@ -157,3 +160,46 @@ def test_files_changed_behind_the_servers_back_are_a_conflict(client: TestClient
     # The server now serves what is on disk: the retry is made against it and goes through.
     retry = client.post("/assignments/changes", json=_change(), headers=_auth(client, "planner"))
     assert retry.status_code == 200, retry.text
+
+
+def test_a_planner_uploads_the_edited_workbook(client: TestClient, dataset: Path, tmp_path: Path) -> None:
+    exported = tmp_path / "责任分工表.xlsx"
+    export_table(load_dataset(dataset), exported, date="2026-03-01")
+    workbook = openpyxl.load_workbook(exported)
+    sheet = workbook["无物业管理小区"]
+    sheet["G2"], sheet["H2"] = None, "U4"  # C1 to U4
+    workbook.save(exported)
+    form = {"effective": "2027-01-01", "reason": "机构调整", "dry_run": "true"}
+    files = {
+        "workbook": (
+            "责任分工表.xlsx",
+            exported.read_bytes(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+    }
+    before = _hashes(dataset)
+    dry = client.post("/assignments/changes/workbook", data=form, files=files, headers=_auth(client, "planner"))
+    assert dry.status_code == 200, dry.text
+    assert [(c["before"]["unit_id"], c["after"]["unit_id"]) for c in dry.json()["diff"]["changed"]] == [("U1", "U4")]
+    assert dry.json()["source"] == "责任分工表.xlsx" and _hashes(dataset) == before
+    applied = client.post(
+        "/assignments/changes/workbook",
+        data={**form, "dry_run": "false"},
+        files=files,
+        headers=_auth(client, "planner"),
+    )
+    assert applied.status_code == 200 and applied.json()["applied"]
+    inside_c1 = {"lon": 600102.0, "lat": 3618102.0, "crs": M, "date": "2027-01-01"}
+    matches = client.get("/lookup", params=inside_c1).json()["matches"]
+    assert [u["unit_id"] for m in matches if not m["fallback"] for u in m["units"]] == ["U4"]
+    assert (
+        client.post("/assignments/changes/workbook", data=form, files=files, headers=_auth(client, "unit")).status_code
+        == 403
+    )
+    bad = client.post(
+        "/assignments/changes/workbook",
+        data=form,
+        files={"workbook": ("x.xlsx", b"not a workbook", "application/octet-stream")},
+        headers=_auth(client, "planner"),
+    )
+    assert bad.status_code == 422 and "x.xlsx cannot be read as an Excel .xlsx workbook" in bad.json()["message"]
