@@ -9,31 +9,20 @@ from __future__ import annotations
 import numpy as np
 import shapely
 
-from .geometry import (
-    build_compounds,
-    build_districts,
-    build_entrance_features,
-    build_facilities,
-    build_riverbanks,
-    build_rivers,
-    build_streets,
-    build_villages,
-)
 from .model import LAYER_ORDER, Demo, to_lonlat
 from .organisation import build_assignments, build_units
+from .places import build_compounds, build_facilities, build_streets, build_villages
+from .plan import build_plan
 from .staffing import compute_staff
 
 
 def build(scale: int, seed: int) -> Demo:
     """Build the demo at this scale from this seed: every step in a fixed order."""
     st = Demo(scale, seed)
-    build_rivers(st)
-    build_districts(st)
-    build_riverbanks(st)
-    build_entrance_features(st)
+    build_plan(st)
     build_villages(st)
-    build_compounds(st)
     build_streets(st)
+    build_compounds(st)
     build_facilities(st)
     build_units(st)
     build_assignments(st)

@@ -12,7 +12,7 @@ flows through ``Demo.rng`` in a fixed call order, which keeps the output byte-id
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import shapely
@@ -24,9 +24,8 @@ CHANGE_END = "2025-12-31"
 CHANGE_START = "2026-01-01"
 
 CENTRE_LON, CENTRE_LAT = 109.03, 32.69
-BASE_WIDTH_M, BASE_HEIGHT_M = 9000.0, 6000.0
+TILE_W_M, TILE_H_M = 9000.0, 6000.0  # one town tile; --scale N lays N tiles side by side
 BANK_OFFSET_M = 150.0
-GRID_ANGLE = math.radians(8.0)  # the old town's street grid follows the river
 
 # Counts at scale 1; every one is multiplied by --scale.
 N_DISTRICTS = 16
@@ -149,30 +148,6 @@ class Row:
     valid_until: str = ""
 
 
-@dataclass
-class River:
-    """A W-E river: meandering centreline, two banks (W->E) and the water polygon."""
-
-    name: str
-    row: int
-    base_y: float
-    params: tuple[float, float, float, float, float, float]
-    x0: float
-    north: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    south: np.ndarray = field(default_factory=lambda: np.zeros((0, 2)))
-    crossings: dict[str, list[tuple[float, float]]] = field(default_factory=dict)
-
-    def centre_y(self, x: np.ndarray | float) -> np.ndarray:
-        """Centreline y at x: two superposed sine waves (gentle meanders)."""
-        a1, l1, p1, a2, l2, p2 = self.params
-        t = np.asarray(x, dtype=float) - self.x0
-        return self.base_y + a1 * np.sin(2 * np.pi * t / l1 + p1) + a2 * np.sin(2 * np.pi * t / l2 + p2)
-
-    def polygon(self) -> shapely.Polygon:
-        """The water between the banks (used to keep other features out of the river)."""
-        return shapely.Polygon(np.vstack([self.north, self.south[::-1]]))
-
-
 class Demo:
     """Everything the steps build, in memory; the writers put it on disk.
 
@@ -180,15 +155,15 @@ class Demo:
     tables.  Each step of ``builder.build`` fills in more attributes (declared below).
     """
 
-    # set by geometry
-    rivers: list[River]
-    river_rows: dict[int, River]
+    # set by plan
     water: np.ndarray
-    cell_index: dict[tuple[int, int], int]
+    road_edges: list[list[np.ndarray]]  # per district: main-road stretches of its boundary (CCW order)
     district_geoms: np.ndarray
     district_tree: shapely.STRtree
+    district_edges: np.ndarray  # district boundaries as lines (main roads, the river, the frame)
     entrance_lines: list[shapely.Geometry]
     entrance_anchors: list[tuple[str, float]]
+    # set by places
     village_geoms: np.ndarray
     street_geoms: np.ndarray
     overlap_pairs: list[tuple[str, str]]
@@ -208,19 +183,16 @@ class Demo:
         self.scale = scale
         self.seed = seed
         self.rng = np.random.default_rng(seed)
-        s = math.sqrt(scale)
+        # Tiles row by row from the north-west; the whole frame centred on Ankang's centre.
+        self.n_cols = math.ceil(math.sqrt(scale))
+        self.n_rows = math.ceil(scale / self.n_cols)
         cx, cy = TO_METRIC.transform(CENTRE_LON, CENTRE_LAT)
-        half_w, half_h = round(BASE_WIDTH_M * s / 2), round(BASE_HEIGHT_M * s / 2)
-        self.x0, self.x1 = float(round(cx) - half_w), float(round(cx) + half_w)
-        self.y0, self.y1 = float(round(cy) - half_h), float(round(cy) + half_h)
-        self.width = self.x1 - self.x0
-        self.height = self.y1 - self.y0
-        self.ny = max(4, round(4 * s))
-        total = N_DISTRICTS * scale
-        self.row_counts = [total // self.ny + (1 if r < total % self.ny else 0) for r in range(self.ny)]
-        self.row_h = self.height / self.ny
-        self.frame = shapely.box(self.x0, self.y0, self.x1, self.y1)
-        self.rivers = []
+        self.x0 = float(round(cx) - round(self.n_cols * TILE_W_M / 2))
+        self.y1 = float(round(cy) + round(self.n_rows * TILE_H_M / 2))
+        self.tile_origins = [
+            (self.x0 + (c % self.n_cols) * TILE_W_M, self.y1 - (c // self.n_cols + 1) * TILE_H_M) for c in range(scale)
+        ]
+        self.frame = shapely.union_all([shapely.box(x, y, x + TILE_W_M, y + TILE_H_M) for x, y in self.tile_origins])
         self.layers: dict[str, list[Feature]] = {name: [] for name in LAYER_ORDER}
         self.units: list[Unit] = []
         self.rows: dict[str, list[Row]] = {}

@@ -357,8 +357,8 @@ def build_assignments(st: Demo) -> None:
 
 
 def _cover_every_unit(st: Demo, rows: dict[str, list[Row]], frozen: set[str]) -> None:
-    """Give each unit that holds nothing a shared/supervisor row near home (except idle)."""
-    held = {r.unit_id for rs in rows.values() for r in rs}
+    """Give each unit that holds nothing today a shared/supervisor row near home (except idle)."""
+    held = {r.unit_id for rs in rows.values() for r in rs if not r.valid_until}  # a duty that ended is none
     by_district: dict[int, list[Feature]] = {}
     for layer in ("back_streets", "unmanaged_compounds", "urban_villages"):
         for f in st.layers[layer]:

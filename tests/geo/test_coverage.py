@@ -17,6 +17,7 @@ import shapely
 from geo import Dataset, load_dataset
 from geo.coverage import CoverageReport, compute_coverage, to_geojson
 from geo.coverage_frame import frame_pieces
+from tests import demo_points as points
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 DATE = "2026-03-01"
@@ -414,21 +415,22 @@ def test_demo_frame_has_no_gaps(demo: CoverageReport) -> None:
 
 
 def test_demo_planted_problems(demo: CoverageReport) -> None:
-    # 1. UC044 has no unit; 3. BS170 is held 0-300 m of 515.2 m
+    # 1. a compound has no unit; 3. a street is held 0-300 m of its length (tests/demo_points.py)
     unheld = {(r.feature_id, r.reason): r for r in demo.unheld.itertuples(index=False)}
-    assert set(unheld) == {("UC044", "no_assignment"), ("BS170", "stretch_uncovered")}
-    stretch = unheld[("BS170", "stretch_uncovered")]
-    assert stretch.from_m == pytest.approx(300) and stretch.to_m == pytest.approx(515.2, abs=0.1)
-    # 2. UC003 (CM002) and UC005 (CM003) overlap by about 400 m²; no other conflict (split streets, bank segments)
-    assert _pairs(demo) == {("UC003", "UC005")}
+    assert set(unheld) == {(points.UNHELD_COMPOUND, "no_assignment"), (points.GAP_STREET, "stretch_uncovered")}
+    stretch = unheld[(points.GAP_STREET, "stretch_uncovered")]
+    assert stretch.from_m == pytest.approx(points.GAP_HELD_TO_M)
+    assert stretch.to_m == pytest.approx(points.GAP_LENGTH_M, abs=0.1)
+    # 2. two compounds of two lead units overlap by about 400 m²; no other conflict (alley junctions,
+    # split streets, bank segments)
+    assert _pairs(demo) == {tuple(sorted(points.OVERLAP_PAIR))}
     row = demo.conflicts.iloc[0]
-    assert row["unit_ids"] == ["CM002", "CM003"] and row["area_m2"] == pytest.approx(400, rel=0.05)
-    # 4. DEP33 holds nothing (CM042 also has no duty on this date: its compound passed to CM041 on 2026-01-01)
-    assert "DEP33" in demo.idle_units
-    assert set(demo.idle_units) <= {"DEP33", "CM042"}
+    assert row["unit_ids"] == list(points.OVERLAP_UNITS) and row["area_m2"] == pytest.approx(400, rel=0.05)
+    # 4. one unit holds nothing, and only that one (a unit whose duty passed on in a lead change holds another)
+    assert set(demo.idle_units) == {points.IDLE_UNIT}
 
 
 def test_demo_short_units(demo: CoverageReport) -> None:
     # the README's four units short of staff are the only ones with a shortfall
     short = set(demo.units.loc[demo.units["shortfall"] > 0, "unit_id"])
-    assert short == {"DEP11", "SO04", "SO07", "SO09"}
+    assert short == points.SHORT_UNITS

@@ -14,6 +14,7 @@ import pytest
 import shapely
 
 from geo import Dataset, load_dataset
+from tests import demo_points as points
 
 DATA = Path(__file__).resolve().parents[1] / "data"
 
@@ -187,12 +188,13 @@ def test_demo_validates_with_only_its_planted_warnings(demo_ds: Dataset) -> None
     }
     unheld = [f.feature_id for f in demo_ds.findings if f.code == "feature_unheld"]
     idle = [f.feature_id for f in demo_ds.findings if f.code == "unit_unused"]
-    assert unheld == ["UC044"] and "DEP33" in idle
-    # Idle is judged on the reference date (as coverage does). Besides the planted DEP33, a unit may be
-    # idle only because the demo's lead change of 2026-01-01 took its one duty away (CM042: UC037 went
-    # to CM041); the demo generator should keep such a unit busy, then this is exactly ["DEP33"].
+    assert unheld == [points.UNHELD_COMPOUND] and points.IDLE_UNIT in idle
+    # Idle is judged on the reference date (as coverage does). Besides the planted idle unit, a unit may be
+    # idle only because the demo's lead change of 2026-01-01 took its one duty away; the demo generator
+    # keeps such a unit busy (layers/demo/organisation.py), so this is exactly the planted one.
+    assert idle == [points.IDLE_UNIT]
     on_date = demo_ds.zones_on()
-    for unit_id in set(idle) - {"DEP33"}:
+    for unit_id in set(idle) - {points.IDLE_UNIT}:
         rows = demo_ds.assignments[demo_ds.assignments["unit_id"] == unit_id]
         assert len(rows) and (rows["valid_until"] < demo_ds.reference_date).all(), unit_id
         assert unit_id not in set(on_date["unit_id"])
