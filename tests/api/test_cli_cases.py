@@ -19,6 +19,7 @@ from cases.migrate import head_revision
 from cases.store import open_store, store_config
 from cases.users import authenticate
 from geo.datums import from_wgs84
+from tests import demo_points
 
 MINI = str(Path(__file__).resolve().parents[1] / "data" / "mini")
 TO_LONLAT = Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
@@ -519,11 +520,10 @@ def test_demo_dataset_case_at_the_readme_point(cli_store: str, capsys) -> None:
     from zoneinfo import ZoneInfo
 
     today = dt.datetime.now(ZoneInfo("Asia/Shanghai")).date().isoformat()
-    code, out, _ = run_demo(capsys, "lookup", "109.013726", "32.706814", "--date", today, "--json")
+    lon, lat = str(demo_points.ON_SPLIT_STRETCH.lon), str(demo_points.ON_SPLIT_STRETCH.lat)
+    code, out, _ = run_demo(capsys, "lookup", lon, lat, "--date", today, "--json")
     answer = json.loads(out)
-    code, out, err = run_demo(
-        capsys, "cases", "add", "109.013726", "32.706814", "--category", "exposed_garbage", "--json"
-    )
+    code, out, err = run_demo(capsys, "cases", "add", lon, lat, "--category", "exposed_garbage", "--json")
     assert code == 0, err
     case = json.loads(out)
     place = next(m for m in answer["matches"] if not m["fallback"] and any(u["role"] == "lead" for u in m["units"]))
