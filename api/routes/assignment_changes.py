@@ -122,7 +122,7 @@ async def change_assignments(
         "(YYYY-MM-DD), `reason`, `dry_run` (true/false). The same answer as `POST /assignments/changes` and "
         "as `respmap import-assignments`."
     ),
-    responses=error_responses(401, 403, 409, 413, 422),
+    responses=error_responses(400, 401, 403, 409, 413, 422),
     openapi_extra={
         "requestBody": {
             "content": {
