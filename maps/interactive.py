@@ -26,9 +26,10 @@ from branca.element import Element, MacroElement
 from jinja2 import Template
 
 from geo import Dataset
+from maps.cases_layer import CasesLayer
 from maps.payload import COLOUR_BY, TILES, MapOptions, UnknownFocusError, build_payload, parse_date
 from maps.popups import escape_html, script_json
-from maps.vendor import MAP_ASSETS, AssetsMissingError, head_html
+from maps.vendor import CASES_ASSETS, MAP_ASSETS, AssetsMissingError, head_html
 
 __all__ = [
     "COLOUR_BY",
@@ -168,7 +169,13 @@ def content_security_policy(
 
 
 def render_map(
-    ds: Dataset, options: MapOptions, *, inline: bool = True, tianditu_key: str | None = None, prefix: str = ""
+    ds: Dataset,
+    options: MapOptions,
+    *,
+    inline: bool = True,
+    tianditu_key: str | None = None,
+    prefix: str = "",
+    cases: CasesLayer | None = None,
 ) -> str:
     """The whole HTML page of a map.
 
@@ -179,6 +186,8 @@ def render_map(
             inside); False for a page served with its assets under ``/assets``.
         tianditu_key: for ``tiles="tianditu"``; default ``RESPMAP_TIANDITU_KEY``.
         prefix: the server's root path, put before ``/assets`` in served pages.
+        cases: the cases layer (:mod:`maps.cases_layer`): served (fetched with the
+            session) or static (cases inside the page); None draws no cases.
 
     Raises:
         UnknownFocusError: the unit or district id is not in the dataset.
@@ -187,8 +196,11 @@ def render_map(
     """
     lang = options.lang or ds.lang
     tiles = base_tiles(options.tiles, lang, tianditu_key)
-    assets = head_html(MAP_ASSETS, inline=inline, prefix=prefix)  # fails early, before any work, when not installed
+    wanted = MAP_ASSETS if cases is None else (*MAP_ASSETS, *CASES_ASSETS)
+    assets = head_html(wanted, inline=inline, prefix=prefix)  # fails early, before any work, when not installed
     payload = build_payload(ds, options)
+    if cases is not None:
+        payload["cases"] = cases.payload(lang)
     bounds = payload["view"]["bounds"]
     if bounds:
         center = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)

@@ -70,6 +70,7 @@ MARKERCLUSTER = (
     _vendor("leaflet.markercluster/dist/MarkerCluster.Default.css"),
     _vendor("leaflet.markercluster/dist/leaflet.markercluster.js"),
 )
+CASES_ASSETS: tuple[Asset, ...] = (*MARKERCLUSTER, _own("cases-layer.css"), _own("cases-layer.js"))
 # The field pages (maps/field.py): the sign-in page needs no map; the inbox and the round do.
 LOGIN_ASSETS: tuple[Asset, ...] = (_own("field.css"), _own("field.js"), _own("login.js"))
 FIELD_ASSETS: dict[str, tuple[Asset, ...]] = {

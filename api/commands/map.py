@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from api.commands.common import CommandError, UsageError, add_date_flag, date_line, open_dataset, write_atomically
+from maps.cases_layer import CasesLayer
 from maps.interactive import (
     COLOUR_BY,
     TIANDITU_KEY_ENV,
@@ -24,6 +26,9 @@ from maps.interactive import (
     options_from,
     render_map,
 )
+
+if TYPE_CHECKING:
+    from geo import Dataset
 
 ORDER = 60
 
@@ -60,6 +65,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     )
     add_date_flag(parser)
     parser.add_argument("--lang", choices=("zh", "en"), help="language of the labels (default: the dataset's)")
+    parser.add_argument(
+        "--cases",
+        metavar="PERIOD",
+        help="draw the cases reported in this period from the local case store, with their history "
+        "(2026-11, 2026-Q4, 2026-H2, 2026); without it the file has no cases layer",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -84,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         raise UsageError(str(exc)) from None
     ds = open_dataset(args)
     try:
-        html = render_map(ds, options, inline=True)
+        html = render_map(ds, options, inline=True, cases=_period_cases(args, ds) if args.cases else None)
     except UnknownFocusError as exc:
         raise UsageError(str(exc.args[0])) from None
     except TilesError as exc:
@@ -98,3 +109,32 @@ def run(args: argparse.Namespace) -> int:
         f"{date_line(ds, 'en')})"
     )
     return 0
+
+
+# Cases drawn in one file at most (the served map pages through GET /cases instead).
+MAX_FILE_CASES = 5000
+
+
+def _period_cases(args: argparse.Namespace, ds: Dataset) -> CasesLayer:
+    """The cases reported in ``--cases PERIOD``, read as the office, each with its history."""
+    from api.commands.case_common import open_case_store, period_bounds, store_errors
+    from cases.categories import load_categories
+    from cases.service import CaseFilter, CaseService
+    from cases.users import Actor
+
+    store = open_case_store(args)
+    try:
+        with store_errors():
+            service = CaseService(store, ds, load_categories(ds.path))
+            start, end = period_bounds(args.cases, None, None, service.zone)
+            office = Actor(None, "office", "admin")  # reading only: the command line is the office
+            summaries: list[dict] = []
+            while len(summaries) < MAX_FILE_CASES:
+                page, total = service.list(office, CaseFilter(start=start, end=end, limit=1000, offset=len(summaries)))
+                summaries.extend(page)
+                if not page or len(summaries) >= total:
+                    break
+            cases = [service.get(office, c["case_id"]) for c in summaries[:MAX_FILE_CASES]]
+    finally:
+        store.dispose()
+    return CasesLayer.static(cases)

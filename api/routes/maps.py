@@ -24,6 +24,7 @@ from api.dependencies import BBoxDep, DatasetDep, DateDep, DistrictDep, UnitDep
 from api.errors import BadParameterError, NotFoundError, error_answer, error_responses
 from api.responses import GEOJSON, GeoJSONAnswer
 from geo import Dataset
+from maps.cases_layer import CasesLayer
 from maps.here import MAX_PLACES_BOX_DEG, places_near, render_here
 from maps.interactive import MapOptions, TilesError, content_security_policy, render_map
 from maps.vendor import AssetsMissingError, media_type, resolve_served
@@ -94,7 +95,9 @@ async def _map_page(
         html = await anyio.to_thread.run_sync(
             lambda: ds.cached(
                 ("maps.page", options, key, prefix),
-                lambda: render_map(ds, options, inline=False, tianditu_key=key, prefix=prefix),
+                lambda: render_map(
+                    ds, options, inline=False, tianditu_key=key, prefix=prefix, cases=CasesLayer.served(prefix)
+                ),
             )
         )
     except TilesError as exc:

@@ -320,3 +320,52 @@ def test_field_pages_are_offline_and_strict(field: dict[str, str], path: str) ->
     if path != "/here":
         assert "script-src 'self';" in policy and "frame-ancestors 'none'" in policy  # no inline script at all
     assert "https://" not in answer.text and "http://" not in answer.text  # nothing from elsewhere
+
+
+def test_served_map_shows_cases_by_state_for_the_signed_in(
+    field: dict[str, str], browser: Browser, mini_ds: Dataset
+) -> None:
+    base = field["base"]
+    lon, lat = wgs84_along(mini_ds, "S1", 300.0)
+    with _office(field) as office:
+        made = office.post(
+            "/cases", json={"lon": lon, "lat": lat, "category": "exposed_garbage", "note": f"地图 {HOSTILE}"}
+        )
+        assert made.status_code == 201
+        case_id = made.json()["case_id"]
+        expected = {
+            f["id"]: f["properties"]["state"] for f in office.get("/cases", params={"limit": 1000}).json()["features"]
+        }
+    # Signed out, the map asks for nothing and offers the sign-in page instead.
+    desk = watch(browser)
+    page = desk.page
+    page.goto(base + "/map")
+    page.wait_for_function("() => document.documentElement.getAttribute('data-cases-loaded') === 'signed-out'")
+    assert page.locator(".rm-cases-login").get_attribute("href") == "/login?next=%2Fmap"
+    # The office signs in from there and comes back to the map with every case, grouped by its state.
+    page.click(".rm-cases-login")
+    page.wait_for_url("**/login?next=*")
+    page.wait_for_function("() => window.respmapReady === true")
+    page.fill("#login-token", field["office"])
+    page.click("form.login-form button[type=submit]")
+    page.wait_for_url(base + "/map")
+    page.wait_for_function("() => /^[0-9]+$/.test(document.documentElement.getAttribute('data-cases-loaded') || '')")
+    shown = {m["case_id"]: m for m in page.evaluate("respmapCases.markers")}
+    assert {k: v["state"] for k, v in shown.items()} == expected
+    assert shown[case_id]["group"] == "open"
+    assert all(m["group"] == "closed" for m in shown.values() if m["state"] == "closed")
+    # Its popup: the history, the note as text.
+    page.evaluate(
+        """(id) => { const m = respmapCases.cluster.getLayers().find(l => l.caseId === id);
+                     respmapCases.cluster.zoomToShowLayer(m, () => m.fire('click')); }""",
+        case_id,
+    )
+    page.wait_for_function(f"() => document.documentElement.getAttribute('data-case-popup') === '{case_id}'")
+    popup = page.locator(".leaflet-popup-content .rm-case").inner_text()
+    assert "上报" in popup and "派遣" in popup and f"地图 {HOSTILE}" in popup
+    # Unticking "open" hides it; the count stays.
+    page.locator(".rm-cases-group input[data-group=open]").uncheck()
+    assert case_id not in {m["case_id"] for m in page.evaluate("respmapCases.markers")}
+    page.screenshot(path=str(SCREENSHOTS / "field_map_cases.png"))
+    _clean(desk)
+    desk.page.context.close()
