@@ -22,6 +22,11 @@ import pandas as pd
 import shapely
 import shapely.geometry
 
+try:  # a declared dependency; the standard library reads the same files, slower
+    import orjson
+except ImportError:  # pragma: no cover - exercised only where orjson is absent
+    orjson = None  # type: ignore[assignment]
+
 from geo.catalog import LayerSpec
 from geo.findings import Findings
 
@@ -121,7 +126,7 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
         )
         return None
     try:
-        doc = json.loads(text)
+        doc = _loads(text)
     except json.JSONDecodeError as exc:
         findings.error(
             "json_invalid",
@@ -144,7 +149,7 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
 
     crs_name, crs_from_file = _crs_member(doc, label, spec, findings)
     features = doc["features"]
-    geometries: list[str | None] = []
+    geometries: list[str | bytes | None] = []
     records: list[dict[str, object]] = []
     for index, feature in enumerate(features):
         if not isinstance(feature, dict) or feature.get("type") != "Feature":
@@ -165,7 +170,7 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
         if "id" in feature and feature["id"] is not None:
             record[FEATURE_MEMBER_ID] = feature["id"]
         geometry = feature.get("geometry")
-        geometries.append(None if geometry is None else json.dumps(geometry))
+        geometries.append(None if geometry is None else _dumps(geometry))
         records.append(record)
 
     parsed = np.full(len(geometries), None, dtype=object)
@@ -197,7 +202,29 @@ def _read_geojson(path: Path, label: str, spec: LayerSpec, findings: Findings) -
     return LayerFile(frame=gdf, crs=crs_name, crs_from_file=crs_from_file)
 
 
-def _geometry_parse_error(geometry_json: str | None) -> str:
+def _loads(text: str) -> object:
+    """Parse JSON: orjson (several times faster, and a fraction of the memory, on a 5-million-vertex
+    polygon), falling back to the standard library for what orjson refuses but GeoJSON files carry
+    (NaN literals, reported precisely further on), or to give its message with line and column."""
+    if orjson is not None:
+        try:
+            return orjson.loads(text)
+        except orjson.JSONDecodeError:
+            pass
+    return json.loads(text)
+
+
+def _dumps(geometry: object) -> str | bytes:
+    """One geometry as GeoJSON text for GEOS's reader (orjson where present; NaN as json writes it)."""
+    if orjson is not None:
+        try:
+            return orjson.dumps(geometry)
+        except (TypeError, orjson.JSONEncodeError):
+            pass
+    return json.dumps(geometry)
+
+
+def _geometry_parse_error(geometry_json: str | bytes | None) -> str:
     """Why shapely could not read a geometry, short and safe to print."""
     try:
         shapely.from_geojson(geometry_json)

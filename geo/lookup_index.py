@@ -67,7 +67,8 @@ DENSIFY_M = 50.0
 BLOCK_M = 180.0
 # Above this interpolation error (metres) the index projects with PROJ instead.
 MAX_INTERPOLATION_ERROR_M = 1e-7
-# Random 64-bit keys whose sums identify sets of features (collisions: about 1 in 2**40 for a city).
+# Seed of the random 64-bit keys whose sums group sets of features fast (identities are then checked
+# exactly, see _signatures), and of the sample points that measure the interpolation error.
 _KEY_SEED = 20260301
 
 
@@ -931,30 +932,75 @@ def _signatures(
     """Cell codes and the signature tables.
 
     Signatures 0..D are "district d - 1 and no polygon" (0: outside every district);
-    the rest are found by hashing each cell's set of sure features with random keys.
+    the rest are the distinct (district, set of sure features) of the other cells.
+    Sets are grouped by a sum of random keys (one vectorised pass), then every
+    group is compared element by element with its group's first set: a set that
+    differs (a collision of the sums) gets its own signature through an exact
+    tuple lookup. The identity is exact; the keys only make the usual case fast.
     """
     n_district = len(features) - features.n_zone
     codes = (district + 1).astype(np.int32)
     sig_district = [np.arange(-1, n_district, dtype=np.int32)]
     sig_sets: list[np.ndarray] = [np.empty(0, np.int32)] * (n_district + 1)
     if len(sure_cf):
-        rng = np.random.default_rng(_KEY_SEED)
-        feature_keys = rng.integers(1, np.iinfo(np.int64).max, size=n_feat, dtype=np.int64).astype(np.uint64)
-        district_keys = rng.integers(1, np.iinfo(np.int64).max, size=n_district + 1, dtype=np.int64).astype(np.uint64)
+        feature_keys, district_keys = _set_keys(n_feat, n_district)
         cells, feats = np.divmod(sure_cf, n_feat)
         new_cell = np.r_[True, cells[1:] != cells[:-1]]
         starts = np.flatnonzero(new_cell)
-        group_cells = cells[starts]
-        with np.errstate(over="ignore"):
-            hashes = np.add.reduceat(feature_keys[feats], starts) + district_keys[district[group_cells] + 1]
-        unique_hash, first_group, inverse = np.unique(hashes, return_index=True, return_inverse=True)
-        codes[group_cells] = (n_district + 1 + inverse).astype(np.int32)
         ends = np.append(starts[1:], len(cells))
-        for g in first_group:
-            sig_sets.append(feats[starts[g] : ends[g]].astype(np.int32))
-        sig_district.append(district[group_cells[first_group]].astype(np.int32))
-        del unique_hash
+        group_cells = cells[starts]
+        group_district = district[group_cells]
+        with np.errstate(over="ignore"):
+            hashes = np.add.reduceat(feature_keys[feats], starts) + district_keys[group_district + 1]
+        _, first_group, inverse = np.unique(hashes, return_index=True, return_inverse=True)
+        inverse = inverse.ravel()
+        same = _same_sets(feats, starts, ends, group_district, first_group[inverse])
+        # Exact identities: a group equal to its class's first set takes that set's signature; any
+        # other (a collision) is looked up by its (district, features) tuple.
+        signature_of_class = np.arange(len(first_group), dtype=np.int64)
+        group_signature = signature_of_class[inverse]
+        representatives = [(int(g), int(starts[g]), int(ends[g])) for g in first_group]
+        exact: dict[tuple[int, tuple[int, ...]], int] = {}
+        if not same.all():
+            for klass, (g, lo, hi) in enumerate(representatives):
+                exact[(int(group_district[g]), tuple(feats[lo:hi].tolist()))] = klass
+            for g in np.flatnonzero(~same).tolist():
+                key = (int(group_district[g]), tuple(feats[starts[g] : ends[g]].tolist()))
+                found = exact.get(key)
+                if found is None:
+                    found = exact[key] = len(representatives)
+                    representatives.append((g, int(starts[g]), int(ends[g])))
+                group_signature[g] = found
+        codes[group_cells] = (n_district + 1 + group_signature).astype(np.int32)
+        for _g, lo, hi in representatives:
+            sig_sets.append(feats[lo:hi].astype(np.int32))
+        sig_district.append(np.array([group_district[g] for g, _, _ in representatives], dtype=np.int32))
     sizes = np.array([len(s) for s in sig_sets], dtype=np.int64)
     sig_ptr = np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
     sig_features = np.concatenate(sig_sets).astype(np.int32) if len(sig_sets) else np.empty(0, np.int32)
     return codes, np.concatenate(sig_district), sig_ptr, sig_features
+
+
+def _set_keys(n_feat: int, n_district: int) -> tuple[np.ndarray, np.ndarray]:
+    """Random 64-bit keys per feature and per district (+1 for "none"): their sums group the sets."""
+    rng = np.random.default_rng(_KEY_SEED)
+    feature_keys = rng.integers(1, np.iinfo(np.int64).max, size=n_feat, dtype=np.int64).astype(np.uint64)
+    district_keys = rng.integers(1, np.iinfo(np.int64).max, size=n_district + 1, dtype=np.int64).astype(np.uint64)
+    return feature_keys, district_keys
+
+
+def _same_sets(
+    feats: np.ndarray, starts: np.ndarray, ends: np.ndarray, group_district: np.ndarray, other: np.ndarray
+) -> np.ndarray:
+    """Per group g: whether its (district, features) equal those of group ``other[g]`` (vectorised)."""
+    lengths = ends - starts
+    same = (lengths == lengths[other]) & (group_district == group_district[other])
+    check = np.flatnonzero(same & (other != np.arange(len(starts))))
+    if len(check):
+        counts = lengths[check]
+        offsets = np.arange(int(counts.sum())) - np.repeat(np.cumsum(counts) - counts, counts)
+        mine = feats[np.repeat(starts[check], counts) + offsets]
+        theirs = feats[np.repeat(starts[other[check]], counts) + offsets]
+        differs = np.repeat(np.arange(len(check)), counts)[mine != theirs]
+        same[check[np.unique(differs)]] = False
+    return same
