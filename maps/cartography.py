@@ -53,28 +53,78 @@ def scale_label(length_m: float, lang: str) -> tuple[float, str]:
     return (1000.0, w["km"]) if length_m >= 1000 else (1.0, w["m"])
 
 
-def add_scale_bar(ax: Any, extent: Extent, lang: str, *, fraction: float = 0.22, fontsize: float = 7.0) -> float:
-    """A segmented black-and-white bar in the lower left; returns its length in metres."""
+# Scale bar layout, in points on paper: the gap to the map's edge, the padding of its white box,
+# the height of the bar, and the gap between bar and figures.
+SCALE_EDGE_PT, SCALE_PAD_PT, SCALE_BAR_PT, SCALE_GAP_PT = 5.0, 3.0, 3.0, 1.5
+SCALE_CORNERS: tuple[str, ...] = ("lower left", "lower right", "upper left", "upper right")
+
+
+def _points_to_data(ax: Any, extent: Extent) -> tuple[float, float]:
+    """Metres per point on paper along x and y for an axes showing ``extent``."""
+    box = ax.get_position()
+    fig_w, fig_h = ax.figure.get_size_inches()
+    width_pt, height_pt = max(box.width * fig_w * 72, 1e-6), max(box.height * fig_h * 72, 1e-6)
+    return (extent[2] - extent[0]) / width_pt, (extent[3] - extent[1]) / height_pt
+
+
+def _text_width_pt(text: str, fontsize: float) -> float:
+    """A generous width of ``text`` at ``fontsize``: CJK characters a full em, others 0.62 em."""
+    return sum(fontsize if ord(ch) > 0x2E80 else 0.62 * fontsize for ch in text)
+
+
+def scale_bar_box(
+    ax: Any, extent: Extent, lang: str, *, corner: str = "lower left", fraction: float = 0.2, fontsize: float = 7.0
+) -> tuple[float, float, float, float, float]:
+    """Where a scale bar goes: (x0, y0, x1, y1) of its white box in metres, and its length in metres.
+
+    The box holds the bar and its figures and lies inside the map by a few points on paper,
+    in ``corner``; a bar longer than the map leaves room for is shortened to fit.
+    """
+    xmin, ymin, xmax, ymax = extent
+    width = xmax - xmin
+    per_x, per_y = _points_to_data(ax, extent)
+    length_m = nice_scale_length(width * fraction)
+    divisor, unit = scale_label(length_m, lang)
+    first = _text_width_pt("0", fontsize) / 2
+    last = _text_width_pt(f"{length_m / divisor:g} {unit}", fontsize) / 2
+    room = width - 2 * (SCALE_EDGE_PT + SCALE_PAD_PT) * per_x - (first + last) * per_x
+    while length_m > 1 and length_m > room:
+        length_m = nice_scale_length(length_m * 0.99)
+        divisor, unit = scale_label(length_m, lang)
+        last = _text_width_pt(f"{length_m / divisor:g} {unit}", fontsize) / 2
+    box_w = length_m + (2 * SCALE_PAD_PT + first + last) * per_x
+    box_h = (2 * SCALE_PAD_PT + SCALE_BAR_PT + SCALE_GAP_PT + 1.25 * fontsize) * per_y
+    edge_x, edge_y = SCALE_EDGE_PT * per_x, SCALE_EDGE_PT * per_y
+    x0 = xmin + edge_x if "left" in corner else xmax - edge_x - box_w
+    y0 = ymax - edge_y - box_h if "upper" in corner else ymin + edge_y
+    return x0, y0, x0 + box_w, y0 + box_h, length_m
+
+
+def add_scale_bar(
+    ax: Any,
+    extent: Extent,
+    lang: str,
+    *,
+    fraction: float = 0.2,
+    fontsize: float = 7.0,
+    corner: str = "lower left",
+) -> float:
+    """A segmented black-and-white bar on a white box inside the map, in ``corner``; returns its length in metres.
+
+    Its box is :func:`scale_bar_box` (``draw_map`` picks the corner where it hides no feature).
+    """
     from matplotlib.patches import Rectangle
 
-    xmin, ymin, xmax, ymax = extent
-    width, height = xmax - xmin, ymax - ymin
-    length_m = nice_scale_length(width * fraction)
+    bx0, by0, bx1, by1, length_m = scale_bar_box(ax, extent, lang, corner=corner, fraction=fraction, fontsize=fontsize)
+    per_x, per_y = _points_to_data(ax, extent)
     lead = round(length_m / 10 ** math.floor(math.log10(length_m)))
     segments = 4 if lead == 2 else 5
     divisor, unit = scale_label(length_m, lang)
-    x0, y0 = xmin + 0.04 * width, ymin + 0.035 * height
-    bar_h = 0.008 * height
+    x0 = bx0 + (SCALE_PAD_PT + _text_width_pt("0", fontsize) / 2) * per_x
+    y0 = by0 + SCALE_PAD_PT * per_y
+    bar_h = SCALE_BAR_PT * per_y
     ax.add_artist(
-        Rectangle(
-            (x0 - 0.015 * width, y0 - 0.018 * height),
-            length_m + 0.06 * width,
-            bar_h + 0.05 * height,
-            facecolor="white",
-            edgecolor="none",
-            alpha=0.85,
-            zorder=20,
-        )
+        Rectangle((bx0, by0), bx1 - bx0, by1 - by0, facecolor="white", edgecolor="none", alpha=0.9, zorder=20)
     )
     step = length_m / segments
     for i in range(segments):
@@ -95,15 +145,56 @@ def add_scale_bar(ax: Any, extent: Extent, lang: str, *, fraction: float = 0.22,
             text += f" {unit}"
         ax.text(
             x0 + value,
-            y0 + bar_h + 0.006 * height,
+            y0 + bar_h + SCALE_GAP_PT * per_y,
             text,
             ha="center",
             va="bottom",
             fontsize=fontsize,
             color=TEXT_COLOR,
             zorder=22,
+            gid="respmap-scale-bar",
         )
     return length_m
+
+
+def clearest_scale_corner(
+    ax: Any, extent: Extent, lang: str, geoms: np.ndarray, corners: tuple[str, ...] = SCALE_CORNERS
+) -> str:
+    """The corner (in the order given) where the scale bar's box covers the least of ``geoms``; the first
+    one that covers nothing wins."""
+    import shapely
+
+    best, best_score = corners[0], math.inf
+    for corner in corners:
+        x0, y0, x1, y1, _ = scale_bar_box(ax, extent, lang, corner=corner)
+        score = _covered(geoms, shapely.box(x0, y0, x1, y1))
+        if score < best_score - 1e-9:
+            best, best_score = corner, score
+        if score == 0:
+            break
+    return best
+
+
+def data_aspect(bounds: Extent, *, margin: float, min_span_m: float = 300.0) -> float:
+    """Height / width of ``bounds`` as :func:`fit_extent` grows them (margin, smallest span)."""
+    width = max(bounds[2] - bounds[0], min_span_m)
+    height = max(bounds[3] - bounds[1], min_span_m)
+    return height / width
+
+
+def snug_rect(
+    rect: tuple[float, float, float, float], fig_size_in: tuple[float, float], aspect: float
+) -> tuple[float, float, float, float]:
+    """The largest axes rect inside ``rect`` (figure fractions) with height / width ``aspect`` on paper:
+    centred across, top kept, so the map's frame hugs the data instead of leaving white bands."""
+    left, bottom, width, height = rect
+    width_in, height_in = width * fig_size_in[0], height * fig_size_in[1]
+    if height_in / width_in > aspect:
+        new_height_in = width_in * aspect
+        new_height = new_height_in / fig_size_in[1]
+        return left, bottom + height - new_height, width, new_height
+    new_width = height_in / aspect / fig_size_in[0]
+    return left + (width - new_width) / 2, bottom, new_width, height
 
 
 def add_north_arrow(

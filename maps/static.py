@@ -34,13 +34,18 @@ import shapely
 
 from geo import Dataset
 from maps.cartography import (
+    SCALE_CORNERS,
     Extent,
     add_inset,
     add_north_arrow,
     add_scale_bar,
+    clearest_scale_corner,
+    data_aspect,
     emptiest_corner,
     fit_extent,
     reset_axes,
+    scale_bar_box,
+    snug_rect,
     style_map_axes,
 )
 from maps.drawing import draw_category, draw_polygons, legend_handle
@@ -425,7 +430,8 @@ MAX_LABEL_CANDIDATES = 600
 
 
 def label_candidates(scene: Scene, view: View, extent: Extent, *, subject_only: bool) -> list[LabelCandidate]:
-    """Districts first, then the subject's places by size (biggest first), then the rest by size.
+    """Districts first (on a unit's page: after the unit's places), then the subject's places by size
+    (biggest first), then the rest by size.
 
     At most :data:`MAX_LABEL_CANDIDATES` (the most important ones) are returned.
     """
@@ -438,7 +444,8 @@ def label_candidates(scene: Scene, view: View, extent: Extent, *, subject_only: 
         candidates.append(
             LabelCandidate(
                 str(scene.district_names[position]),
-                priority=0.0,
+                # On a unit's page its own places come first (they are what the page is about).
+                priority=1.5 if subject_only else 0.0,
                 x=point.x,
                 y=point.y,
                 fontsize=10.5,
@@ -539,7 +546,18 @@ def plan_map(scene: Scene, view: View, options: MapOptions, extent: Extent) -> P
 def map_extent(view: View, rect: tuple[float, float, float, float], fig_size_in: tuple[float, float]) -> Extent:
     """The view's bounds fitted to an axes at ``rect`` (figure fractions) on a page of ``fig_size_in``."""
     box_w, box_h = rect[2] * fig_size_in[0], rect[3] * fig_size_in[1]
-    return fit_extent(view.bounds, box_h / box_w, margin=0.03 if view.kind == "city" else 0.08)
+    return fit_extent(view.bounds, box_h / box_w, margin=view_margin(view))
+
+
+def view_margin(view: View) -> float:
+    """Room around the view's data, as a fraction of its size: a city fills its frame, a unit keeps surroundings."""
+    return 0.01 if view.kind == "city" else 0.08
+
+
+def shows_whole_city(extent: Extent, city_bounds: Extent, share: float = 0.6) -> bool:
+    """Whether the map already shows most of the city: an overview inset would repeat it as an empty grid."""
+    city_w, city_h = city_bounds[2] - city_bounds[0], city_bounds[3] - city_bounds[1]
+    return extent[2] - extent[0] >= share * city_w and extent[3] - extent[1] >= share * city_h
 
 
 def draw_map(
@@ -589,8 +607,9 @@ def draw_map(
 
     want_inset = options.inset if options.inset is not None else view.kind != "city"
     inset = None
+    inset_corner = ""
     north_corner = "upper right"
-    if want_inset and len(scene.district_geoms):
+    if want_inset and len(scene.district_geoms) and not shows_whole_city(extent, scene.bounds):
         corner = emptiest_corner(
             scene.draw_geoms[view.focus],
             extent,
@@ -599,6 +618,7 @@ def draw_map(
             ("upper left", "upper right", "lower right"),
             others=scene.draw_geoms[plan.categories.positions],
         )
+        inset_corner = corner
         north_corner = "upper left" if corner == "upper right" else "upper right"
         city_w = scene.bounds[2] - scene.bounds[0]
         inset = add_inset(
@@ -613,14 +633,27 @@ def draw_map(
         )
         inset.set_visible(True)
     arrow_box = None
+    scale_box = None
     if furniture:
-        add_scale_bar(ax, extent, scene.lang)
+        # The scale bar goes in the corner (not taken by the inset or the arrow) where it hides no feature.
+        corners = tuple(c for c in SCALE_CORNERS if c not in (inset_corner, north_corner))
+        shown = np.union1d(plan.categories.positions, plan.context).astype(int)
+        scale_corner = clearest_scale_corner(ax, extent, scene.lang, scene.draw_geoms[shown], corners)
+        add_scale_bar(ax, extent, scene.lang, corner=scale_corner)
+        x0, y0, x1, y1, _ = scale_bar_box(ax, extent, scene.lang, corner=scale_corner)
+        width, height = extent[2] - extent[0], extent[3] - extent[1]
+        scale_box = (
+            (x0 - extent[0]) / width,
+            (y0 - extent[1]) / height,
+            (x1 - extent[0]) / width,
+            (y1 - extent[1]) / height,
+        )
         arrow_box = add_north_arrow(ax, scene.lang, convergence_deg=scene.convergence_deg, corner=north_corner)
     placer = None
     if options.labels:
         placer = LabelPlacer(ax)
-        if furniture:
-            placer.block_axes_fraction(0.0, 0.0, 0.35, 0.13)  # scale bar
+        if scale_box is not None:
+            placer.block_axes_fraction(*scale_box)  # scale bar
         if arrow_box is not None:
             placer.block_axes_fraction(*arrow_box)
         if inset is not None:
@@ -685,9 +718,12 @@ def compose_page(fig: Any, scene: Scene, view: View, options: MapOptions) -> Dra
     ncols = 5 if landscape else 3
     left, right, top = 12 * mm_x, 1 - 12 * mm_x, 1 - 24 * mm_y
 
+    aspect = data_aspect(view.bounds, margin=view_margin(view))
+
     def rect_for(rows: int) -> tuple[float, float, float, float]:
+        # The room above the legend, narrowed to the data's shape: the frame hugs the map, no white bands.
         bottom = (8 + 9 + rows * 5.2) * mm_y
-        return left, bottom, right - left, top - bottom
+        return snug_rect((left, bottom, right - left, top - bottom), (width_in, height_in), aspect)
 
     # The legend's rows depend on what the extent shows, the extent on the room the legend
     # leaves: settle it in two rounds (the entry count changes little, if at all).
@@ -708,7 +744,7 @@ def compose_page(fig: Any, scene: Scene, view: View, options: MapOptions) -> Dra
         drawn.handles,
         drawn.labels,
         loc="upper left",
-        bbox_to_anchor=(left, legend_top),
+        bbox_to_anchor=(drawn.ax.get_position().x0, legend_top),
         ncols=ncols,
         frameon=False,
         fontsize=8,
