@@ -27,6 +27,8 @@ from geo.findings import LEVELS
 from geo.table_versions import VersioningError
 
 ORDER = 80
+# The store counter servers watch to reload the dataset (api.state's STORE_GENERATION_KEY).
+RELOAD_GENERATION_KEY = "dataset_generation"
 # Human output lists this many findings the change brings; --json lists every one.
 SHOWN_FINDINGS = 30
 
@@ -89,6 +91,7 @@ def run(args: argparse.Namespace) -> int:
     store = _open_store(ds.path)
     try:
         applied, change = apply_and_record(prepared, store, by=by, reason=reason)
+        announced = _announce_reload(store)
     except ChangedMeanwhile as exc:
         result["changed_files"] = exc.changed_files
         result["latest_change"] = exc.latest_change
@@ -113,9 +116,24 @@ def run(args: argparse.Namespace) -> int:
         args,
         result,
         f"applied from {effective}: {recorded}, tables in {applied.version}; "
-        "a running server takes it up on reload (POST /admin/reload)",
+        + (
+            "servers sharing the store reload it within seconds"
+            if announced
+            else "a running server takes it up on reload (POST /admin/reload)"
+        ),
         0,
     )
+
+
+def _announce_reload(store: Any) -> bool:
+    """Bump the dataset generation servers sharing this store watch (``api.state``), so they reload."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        store.bump_counter(RELOAD_GENERATION_KEY)
+    except SQLAlchemyError:
+        return False
+    return True
 
 
 def _open_store(dataset_path: Path) -> Any:

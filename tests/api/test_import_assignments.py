@@ -519,3 +519,21 @@ def test_an_old_workbook_editing_a_place_changed_since_is_refused(
     assert code == 1
     assert "changed_meanwhile: C2:" in out and "before the change by 李娜" in out and "export the workbook again" in out
     assert _hashes(dataset) == before
+
+
+def test_applying_tells_servers_sharing_the_store_to_reload(
+    dataset: Path, exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from api.commands.import_assignments import RELOAD_GENERATION_KEY
+    from cases.store import open_store
+
+    _set_unit(exported, tmp_path / "a.xlsx", "C1", "U4")
+    argv = ["--dataset", str(dataset), "import-assignments", str(tmp_path / "a.xlsx"), "--effective", EFFECTIVE]
+    code, out, err = _run(capsys, *argv, "--by", "张伟", "--reason", "调整")
+    assert code == 0, err
+    assert "servers sharing the store reload it within seconds" in out
+    store = open_store(dataset)
+    try:
+        assert store.get_state(RELOAD_GENERATION_KEY) == "1"
+    finally:
+        store.dispose()
