@@ -199,13 +199,14 @@ class ChangePlan:
     """A diff and the tables that carry it out, as text ready to be written.
 
     ``assignment_sources`` maps a row number of the new assignments table (as validate names it,
-    header = row 1) to where the row came from, so findings can point at the workbook's row.
+    header = row 1) to where the row came from, (file, place in it), so findings can point at the
+    workbook's sheet and row.
     """
 
     diff: ResponsibilityDiff
     assignments: pd.DataFrame
     units: pd.DataFrame | None
-    assignment_sources: dict[int, str]
+    assignment_sources: dict[int, tuple[str, str]]
     findings: list[Finding] = field(default_factory=list)
 
 
@@ -458,11 +459,11 @@ def plan_change(
     kept_positions = [p for p in range(len(table)) if p not in dropped]
     kept = table.drop(index=drop).reset_index(drop=True)
     # Where each row of the new table came from, by its row number there (header = row 1).
-    sources = {new + 2: f"{file_name} row {old + 2}" for new, old in enumerate(kept_positions)}
+    sources = {new + 2: (file_name, f"{file_name} row {old + 2}") for new, old in enumerate(kept_positions)}
     if new_rows:
         kept = pd.concat([kept, pd.DataFrame(new_rows)], ignore_index=True).fillna("")
         for offset, row in enumerate(starting):
-            sources[len(kept) - len(starting) + offset + 2] = row.source
+            sources[len(kept) - len(starting) + offset + 2] = (edited.source, row.source)
     kept = kept[_column_order(raw_assignments, kept)]
     units = None
     if raw_units is not None and (added_units or changed_units):

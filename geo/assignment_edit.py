@@ -352,22 +352,24 @@ def _own_findings(plan: ChangePlan, edited: EditedResponsibility, effective: dt.
     return list(findings)
 
 
-def _rename_rows(finding: Finding, assignments_file: str, sources: dict[int, str]) -> Finding:
+def _rename_rows(finding: Finding, assignments_file: str, sources: dict[int, tuple[str, str]]) -> Finding:
     """'assignments.csv row 9' -> where row 9 of the new table came from (the workbook's sheet and row)."""
     if finding.file != assignments_file:
         return finding
     pattern = re.compile(rf"{re.escape(assignments_file)} rows? (\d+)(?: and (\d+))?")
+    files: list[str] = []
+
+    def place(row_text: str) -> str:
+        file_name, text = sources.get(int(row_text), (assignments_file, f"{assignments_file} row {row_text}"))
+        files.append(file_name)
+        return text
 
     def replace(match: re.Match[str]) -> str:
-        first = sources.get(int(match.group(1)), match.group(0))
-        if match.group(2):
-            return f"{first} and {sources.get(int(match.group(2)), match.group(2))}"
-        return first
+        first = place(match.group(1))
+        return f"{first} and {place(match.group(2))}" if match.group(2) else first
 
     message = pattern.sub(replace, finding.message)
-    origin = message.split(" row ")[0] if message != finding.message else finding.file
-    file_name = origin.split(" sheet ")[0] if " sheet " in origin else finding.file
-    return dataclasses.replace(finding, message=message, file=file_name)
+    return dataclasses.replace(finding, message=message, file=files[0] if files else finding.file)
 
 
 def _dataset_files(ds: Dataset) -> list[Path]:

@@ -167,3 +167,12 @@ def test_rows_planned_after_the_effective_date_are_left_alone(tmp_path: Path) ->
     # One exported before shows nothing of it: the plan stays.
     not_shown = _edit(ds, _current(ds))
     assert not_shown.plan.diff.empty and len(not_shown.plan.assignments) == 8
+
+
+def test_a_finding_naming_two_rows_names_both_where_they_came_from(mini_ds: Dataset) -> None:
+    rows = _replace(_current(mini_ds), "S1", "U1", to_m=450.0, source="edit.xlsx sheet '街巷' row 7")
+    prepared = _edit(mini_ds, rows)
+    claims = [f for f in prepared.findings if f.code == "claim_overlap"]
+    # validate's warning names two rows of the new table: U2 400-1000 m (kept from the file) and the new U1 row
+    assert len(claims) == 1
+    assert claims[0].message.startswith("assignments.csv row 5 and edit.xlsx sheet '街巷' row 7: units U2 and U1")
