@@ -69,7 +69,7 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
         "--cases",
         metavar="PERIOD",
         help="draw the cases reported in this period from the local case store, with their history "
-        "(2026-11, 2026-Q4, 2026-H2, 2026); without it the file has no cases layer",
+        "(2026-11, 2026-Q4, 2026-H2, 2026, or all); without it the file has no cases layer",
     )
     parser.set_defaults(handler=run)
 
@@ -126,7 +126,7 @@ def _period_cases(args: argparse.Namespace, ds: Dataset) -> CasesLayer:
     try:
         with store_errors():
             service = CaseService(store, ds, load_categories(ds.path))
-            start, end = period_bounds(args.cases, None, None, service.zone)
+            start, end = (None, None) if args.cases == "all" else period_bounds(args.cases, None, None, service.zone)
             office = Actor(None, "office", "admin")  # reading only: the command line is the office
             summaries: list[dict] = []
             while len(summaries) < MAX_FILE_CASES:
