@@ -23,8 +23,8 @@ and :func:`period_between` for ``--from D --to D`` (both dates included).
 (the three months before November; for a run of days, runs of the same length).
 
 The time zone: a dataset may declare ``[dataset] timezone = "Asia/Urumqi"``;
-otherwise a Chinese dataset (``lang = "zh"``) works in Asia/Shanghai (China has
-one civil time) and any other in UTC (:func:`dataset_timezone`).
+otherwise it works in Asia/Shanghai (China has one civil time), the same rule
+the case store uses for the times it shows (:func:`dataset_timezone`).
 
 Example:
     >>> p = parse_period("2026-Q4", "Asia/Shanghai")
@@ -266,7 +266,7 @@ def resolve_period(
 
 
 def dataset_timezone(ds: Dataset | None) -> str:
-    """The office's time zone: ``[dataset] timezone`` if declared, else Asia/Shanghai for zh, else UTC.
+    """The office's time zone: ``[dataset] timezone`` if declared, else Asia/Shanghai (as ``cases.clock``).
 
     Read from ``catalog.toml`` directly (the typed catalog does not carry it).
 
@@ -281,7 +281,7 @@ def dataset_timezone(ds: Dataset | None) -> str:
             return check_timezone(declared)
         except PeriodError as exc:
             raise PeriodError(f"{Path(ds.path) / 'catalog.toml'}: [dataset] timezone: {exc}") from exc
-    return CHINA_TIMEZONE if ds.lang == "zh" else "UTC"
+    return CHINA_TIMEZONE
 
 
 def _declared_timezone(root: Path | str) -> str | None:
