@@ -76,7 +76,21 @@ RESULT_COLUMNS: tuple[str, ...] = (
 
 
 class CoordinateError(ValueError):
-    """A coordinate that is not a finite number, or out of range for its CRS."""
+    """A coordinate that is not a finite number, or out of range for its CRS.
+
+    ``problem`` says what is wrong; ``swapped`` is true when the pair reads as
+    (lat, lon): the message then adds the hint, and a caller with its own way of
+    saying it (the CLI shows the corrected command) uses ``problem`` and its own.
+    """
+
+    def __init__(self, problem: str, *, swap_hint: str = "") -> None:
+        self.problem = problem
+        self.swapped = bool(swap_hint)
+        super().__init__(problem + swap_hint)
+
+
+# Map apps often copy "lat, lon": said wherever a lookup error surfaces (CLI, HTTP, batch rows).
+SWAPPED_HINT = "; the numbers look swapped: the longitude comes first"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -649,21 +663,27 @@ def _describe(value: float) -> str:
     return repr(float(value)) if isinstance(value, float | int | np.floating | np.integer) else repr(value)[:40]
 
 
-def _point_error(lon: float, lat: float, crs_name: str) -> str:
-    """Why a coordinate pair is unusable ('' when it is fine before conversion)."""
+def _point_problem(lon: float, lat: float, crs_name: str) -> tuple[str, bool]:
+    """(why a coordinate pair is unusable, whether it reads as lat/lon); ('', False) when fine."""
     for axis, value in (("longitude", lon), ("latitude", lat)):
         if not math.isfinite(value):
-            return f"{axis} {_describe(value)} is not a finite number"
+            return f"{axis} {_describe(value)} is not a finite number", False
     if _is_geographic(crs_name):
         if not -180.0 <= lon <= 180.0:
-            return f"longitude {_describe(lon)} is out of range (-180 to 180)"
+            return f"longitude {_describe(lon)} is out of range (-180 to 180)", False
         if not -90.0 <= lat <= 90.0:
-            problem = f"latitude {_describe(lat)} is out of range (-90 to 90)"
-            if abs(lon) <= 90.0 and abs(lat) <= 180.0:
-                # map apps often copy "lat, lon": say so wherever the error surfaces (CLI, HTTP, batch)
-                problem += f"; the numbers look swapped: the longitude comes first (lon={_describe(lat)}, lat={_describe(lon)})"
-            return problem
-    return ""
+            return f"latitude {_describe(lat)} is out of range (-90 to 90)", abs(lon) <= 90.0 and abs(lat) <= 180.0
+    return "", False
+
+
+def _point_error(lon: float, lat: float, crs_name: str) -> str:
+    """Why a coordinate pair is unusable, with the swap hint when it applies ('' when fine)."""
+    problem, swapped = _point_problem(lon, lat, crs_name)
+    return problem + (_swap_hint(lon, lat) if swapped else "")
+
+
+def _swap_hint(lon: float, lat: float) -> str:
+    return f"{SWAPPED_HINT} (lon={_describe(lat)}, lat={_describe(lon)})"
 
 
 def _number(value: Any, axis: str) -> float:
@@ -685,9 +705,9 @@ def point_in_wgs84(lon: Any, lat: Any, crs: Any = "wgs84") -> tuple[str, float, 
     crs_name = _crs_name(crs)
     x = _number(lon, "longitude")
     y = _number(lat, "latitude")
-    problem = _point_error(x, y, crs_name)
+    problem, swapped = _point_problem(x, y, crs_name)
     if problem:
-        raise CoordinateError(problem)
+        raise CoordinateError(problem, swap_hint=_swap_hint(x, y) if swapped else "")
     if crs_name in ("wgs84", "cgcs2000"):
         return crs_name, x, y, x, y
     from geo.datums import to_wgs84

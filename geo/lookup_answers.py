@@ -212,7 +212,8 @@ def build_answers(ds: Any, geometry: GeometryIndex, date: pd.Timestamp) -> Answe
     position = {key: i for i, key in enumerate(zip(feats.layer[:n_zone], feats.feature_id[:n_zone], strict=True))}
 
     held: list[list[tuple[str, str, float, float]]] = [[] for _ in range(n_zone)]
-    # Not ds.zones_on: that caches every date for good, and dates here come from requests.
+    # Not ds.zones_on: it keeps its dates in the Dataset's cache, and dates here come from requests
+    # (their answers are kept, bounded, by the lookup's own date cache).
     current = zones_on(ds.duty_zones, date)
     for layer, feature_id, unit_id, role, from_m, to_m in zip(
         current["layer"],

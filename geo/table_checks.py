@@ -11,18 +11,9 @@ import numpy as np
 import pandas as pd
 
 from geo.findings import Findings
-from geo.tables import parse_number
+from geo.tables import STANDARD_FIGURES, parse_number
 
-STANDARD_FIGURES: tuple[str, ...] = (
-    "sweeps_per_day",
-    "patrol_hours",
-    "litter_max_minutes",
-    "workers_per_10000m2",
-    "m2_per_worker",
-    "yuan_per_m2_year",
-    "bin_spacing_m",
-    "toilets_per_km",
-)
+__all__ = ["STANDARD_FIGURES", "UNIT_KINDS", "check_standards", "check_units", "units_from_values"]
 UNIT_KINDS: tuple[str, ...] = ("department", "street office", "community", "county", "company", "district HQ")
 
 

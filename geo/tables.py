@@ -23,21 +23,22 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "categories": ("code", "deadline_hours"),  # case categories (cases/categories.py), optional table
 }
 
+# The figures of a cleaning standard (numbers), defined here once: the standards table's optional
+# columns, the checks (geo.table_checks), the lookup answer (geo.lookup_answers) and the exports.
+STANDARD_FIGURES: tuple[str, ...] = (
+    "sweeps_per_day",
+    "patrol_hours",
+    "litter_max_minutes",
+    "workers_per_10000m2",
+    "m2_per_worker",
+    "yuan_per_m2_year",
+    "bin_spacing_m",
+    "toilets_per_km",
+)
+
 OPTIONAL_COLUMNS: dict[str, tuple[str, ...]] = {
     "units": ("kind", "parent", "contact", "phone", "staff", "district"),
-    "standards": (
-        "applies_to",
-        "grade",
-        "sweeps_per_day",
-        "patrol_hours",
-        "litter_max_minutes",
-        "workers_per_10000m2",
-        "m2_per_worker",
-        "yuan_per_m2_year",
-        "bin_spacing_m",
-        "toilets_per_km",
-        "notes",
-    ),
+    "standards": ("applies_to", "grade", *STANDARD_FIGURES, "notes"),
     "assignments": ("layer", "role", "from_m", "to_m", "valid_from", "valid_until"),
     "categories": ("name", "name_en", "group", "severity", "applies_to"),
 }

@@ -186,13 +186,14 @@ def _interactive(kit: _Kit) -> None:
     try:
         from maps.interactive import options_from
         from maps.interactive import render_map as render_html
+        from maps.vendor import AssetsMissingError
     except ImportError as exc:
         kit.notes.append(f"interactive map not available: maps.interactive could not be imported ({exc})")
         return
     try:
         page = render_html(kit.ds, options_from({"date": kit.date.date().isoformat()}), inline=True)
-    except Exception as exc:  # e.g. Leaflet assets not installed: the rest of the kit is still useful
-        kit.notes.append(f"interactive map not written: {type(exc).__name__}: {str(exc)[:300]}")
+    except AssetsMissingError as exc:  # Leaflet not installed: the rest of the kit is still useful
+        kit.notes.append(f"interactive map not written: {str(exc)[:300]}")
         return
     kit.path("city.html").write_text(page, encoding="utf-8")
     kit.wrote("city.html")

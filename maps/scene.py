@@ -20,6 +20,7 @@ import geopandas as gpd
 import numpy as np
 import pandas as pd
 import shapely
+from pyproj.exceptions import CRSError, ProjError
 
 from geo import Dataset
 from geo.zones import line_substring
@@ -227,5 +228,5 @@ def _convergence_deg(ds: Dataset, bounds: tuple[float, float, float, float]) -> 
         (x0, y0), (x1, y1) = shapely.get_coordinates(north.values)
         angle = math.degrees(math.atan2(x1 - x0, y1 - y0))
         return angle if math.isfinite(angle) else 0.0
-    except Exception:  # a CRS pyproj cannot invert: no correction rather than no map
+    except (ProjError, CRSError):  # a CRS PROJ cannot invert here: no correction rather than no map
         return 0.0

@@ -113,9 +113,9 @@ def run(args: argparse.Namespace) -> int:
     try:
         result = lookup(ds, lon, lat, crs=args.crs, date=args.date)
     except CoordinateError as exc:
-        hint = _swap_hint(lon, lat, args.crs)
-        message = str(exc).split("; the numbers look swapped")[0] if hint else str(exc)
-        raise UsageError(f"{message}{hint}") from None
+        # The CLI says the swap its own way: the corrected command to type.
+        message = f"{exc.problem}{_swap_hint(lon, lat)}" if exc.swapped else str(exc)
+        raise UsageError(message) from None
     except (UnknownCRSError, ValueError) as exc:
         raise UsageError(str(exc)) from None
     if args.json:
@@ -125,21 +125,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _swap_hint(lon: str, lat: str, crs: str) -> str:
-    """A hint when LON LAT look like LAT LON (map apps copy latitude first), else ''."""
-    from geo.datums import normalize_crs
-
-    try:
-        x, y = float(lon), float(lat)
-        geographic = normalize_crs(crs) in ("wgs84", "cgcs2000", "gcj02", "bd09")
-    except (UnknownCRSError, ValueError):
-        return ""
-    if geographic and abs(x) <= 90 < abs(y) <= 180:
-        return (
-            f"; the numbers look swapped: give the longitude first, e.g. respmap lookup {lat} {lon} "
-            "(map apps often copy the latitude first)"
-        )
-    return ""
+def _swap_hint(lon: str, lat: str) -> str:
+    """The hint for LON LAT given as LAT LON (map apps copy the latitude first): the command to type."""
+    return (
+        f"; the numbers look swapped: give the longitude first, e.g. respmap lookup {lat} {lon} "
+        "(map apps often copy the latitude first)"
+    )
 
 
 def parse_coordinates(first: str, second: str | None) -> tuple[str, str]:
