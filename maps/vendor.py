@@ -21,7 +21,15 @@ from pathlib import Path
 MAPS_DIR = Path(__file__).resolve().parent
 NODE_MODULES = MAPS_DIR / "node_modules"
 OWN_ASSETS = MAPS_DIR / "assets"
-SETUP_HINT = "run the set-up first: `bash scripts/setup.sh` (or `npm ci --prefix maps`)"
+# In a checkout the set-up installs the npm files; an installed wheel carries them only if they were
+# there when it was built, so its message says how to build one that does.
+IN_CHECKOUT = (MAPS_DIR.parent / "pyproject.toml").is_file()
+SETUP_HINT = (
+    "run the set-up first: `bash scripts/setup.sh` (or `npm ci --prefix maps`)"
+    if IN_CHECKOUT
+    else "this installation was built without them: in the source folder run `npm ci --prefix maps`, "
+    "then `pip install .` again"
+)
 
 # URL prefixes the server mounts; also used in the HTML of served pages.
 VENDOR_URL = "/assets/vendor"
