@@ -537,3 +537,51 @@ def test_applying_tells_servers_sharing_the_store_to_reload(
         assert store.get_state(RELOAD_GENERATION_KEY) == "1"
     finally:
         store.dispose()
+
+
+def test_two_planners_applying_at_the_same_instant_one_wins(dataset: Path, exported: Path, tmp_path: Path) -> None:
+    import threading
+
+    first, second = tmp_path / "first.xlsx", tmp_path / "second.xlsx"
+    _set_unit(exported, first, "C1", "U4")
+    _set_unit(exported, second, "C2", "U3")
+    ds = load_dataset(dataset)
+    prepared = [prepare_edit(ds, read_workbook(path, ds), dt.date(2027, 1, 1)) for path in (first, second)]
+    outcomes: list[str] = []
+    start = threading.Barrier(2)
+
+    def apply(edit: Any, by: str) -> None:
+        start.wait()
+        try:
+            apply_edit(edit, by=by, reason="同时")
+            outcomes.append("applied")
+        except ChangedMeanwhile:
+            outcomes.append("refused")
+
+    threads = [threading.Thread(target=apply, args=(edit, by)) for edit, by in zip(prepared, ("甲", "乙"), strict=True)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["applied", "refused"]
+    assert len(list((dataset / "history").glob("v*"))) == 2  # the original and the one change that won
+
+
+def test_the_demo_round_trip_changes_nothing(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    demo = Path(__file__).resolve().parents[2] / "layers" / "ankang"
+    folder = tmp_path / "ankang"
+    shutil.copytree(demo, folder, ignore=shutil.ignore_patterns("data", "history"))
+    workbook = tmp_path / "责任分工表.xlsx"
+    assert main(["--dataset", str(folder), "export", "-o", str(workbook)]) == 0
+    capsys.readouterr()
+    code, out, _ = _run(
+        capsys, "--dataset", str(folder), "import-assignments", str(workbook), "--effective", EFFECTIVE,
+        "--by", "x", "--reason", "y", "--dry-run", "--json",
+    )  # fmt: skip
+    result = json.loads(out)
+    assert code == 0 and result["ok"]
+    diff = result["diff"]
+    assert (diff["opened"], diff["closed"], diff["changed"], diff["units_added"], diff["units_changed"]) == (
+        [], [], [], [], []
+    )  # fmt: skip
+    assert diff["unchanged"] > 500
