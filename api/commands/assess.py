@@ -63,6 +63,12 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     parser.add_argument(
         "-o", "--output", metavar="DIR", type=Path, help="also write assessment .json, .xlsx and .geojson here"
     )
+    parser.add_argument(
+        "--no-cases",
+        dest="cases",
+        action="store_false",
+        help="leave the case ids behind each figure out of --json (a city's year is a million ids)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -90,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
     store.dispose()
     written = write_outputs(assessment, args.output, ds.frame) if args.output is not None else []
     if args.json:
-        data = assessment.to_dict()
+        data = assessment.to_dict(include_cases=args.cases)
         if written:
             data["files"] = [str(path) for path in written]
         print_json(data)

@@ -93,6 +93,15 @@ def test_bulletin_pdf_and_docx_from_the_store(filled_store: FilledStore, capsys,
     assert info["number"] == 11 and info["overdue_listed"] == 1 and info["notes"] == []
     document = docx.Document(str(tmp_path / "b.docx"))
     text = "\n".join(p.text for p in document.paragraphs)
+    # the ranking rows, in order, with the figures `respmap assess --json` prints
+    code, out, _ = run(capsys, "assess", "--period", "2026-11", "--json", "--no-cases")
+    printed = json.loads(out)
+    assert code == 0 and "cases" not in printed["units"][0]
+    ranking = next(t for t in document.tables if t.rows[0].cells[1].text == "单位")
+    rows = [[c.text for c in row.cells][:4] for row in ranking.rows[1:]]
+    assert rows == [
+        [str(u["rank"]), u["name"], f"{u['score']:.2f}", str(u["attributed"])] for u in printed["units"] if u["ranked"]
+    ]
     assert "关于2026年11月环境卫生责任考核情况的通报" in text and f"案件 {filled_store.ids['C']}" in text
     assert len(document.inline_shapes) == 3  # map, charts, C's photo from the store
     code, out, err = run(
