@@ -133,6 +133,7 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
     units = _read_units(name, unit_sheets, findings)
     unit_names = _unit_names(ds, units)
     contacts = _unit_contacts(ds, units)
+    anyone = {key: set().union(*(c[key] for c in contacts.values())) for key in ("contact", "phone")}
     layers_of = feature_layers(ds)
     rows: list[AssignmentRow] = []
     layers: set[str] = set()
@@ -166,7 +167,7 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
             places.add(place)
             if assignment is not None:
                 rows.append(assignment)
-                _check_contacts(sheet, values, assignment, contacts, findings, name)
+                _check_contacts(sheet, values, assignment, contacts, anyone, findings, name)
     return EditedResponsibility(
         source=name,
         assignments=rows,
@@ -312,6 +313,7 @@ def _check_contacts(
     values: tuple[Any, ...],
     row: AssignmentRow,
     contacts: dict[str, dict[str, set[str]]],
+    anyone: dict[str, set[str]],
     findings: Findings,
     name: str,
 ) -> None:
@@ -324,8 +326,7 @@ def _check_contacts(
     for field, key in (("unit_contact", "contact"), ("unit_phone", "phone")):
         typed = _text(_cell(sheet, values, field))
         known = contacts.get(row.unit_id, {}).get(key, set())
-        anyone = set().union(*(c.get(key, set()) for c in contacts.values()))
-        if typed and typed not in known and typed not in anyone:
+        if typed and typed not in known and typed not in anyone[key]:
             shown = " / ".join(sorted(v for v in known if v)) or "nothing"
             findings.warning(
                 "contact_not_read",
