@@ -98,7 +98,9 @@ def dumps(content: Any) -> bytes:
     """Encode to UTF-8 JSON bytes (Chinese left readable, NaN -> null)."""
     if orjson is not None:
         return orjson.dumps(content, default=json_default, option=orjson.OPT_SERIALIZE_NUMPY | orjson.OPT_NON_STR_KEYS)
-    return json.dumps(_sanitise(content), ensure_ascii=False, default=json_default, allow_nan=False).encode()
+    return json.dumps(
+        _sanitise(content), ensure_ascii=False, separators=(",", ":"), default=json_default, allow_nan=False
+    ).encode()  # compact, as orjson writes: api.lookup_json splices pieces of both
 
 
 def _sanitise(content: Any) -> Any:

@@ -33,9 +33,9 @@ from starlette.responses import Response
 from api.assign_csv import assign_csv
 from api.dependencies import LOOKUP_QUERY_PARAMETERS, DatasetDep, DateDep, answer_date, lookup_query, parse_date
 from api.errors import BadParameterError, InvalidBodyError, TooLargeError, error_responses
+from api.lookup_json import lookup_json
 from api.responses import JSONAnswer, loads, plain_records
 from geo import Dataset
-from geo.lookup import lookup_json
 
 ORDER = 20
 router = APIRouter(tags=["lookup"])

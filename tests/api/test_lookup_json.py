@@ -1,6 +1,6 @@
 """The single lookup's JSON joined from cached pieces is the JSON of ``to_dict()``, byte for byte.
 
-``lookup_json`` (the HTTP API's ``GET /lookup``) and ``LookupResult.to_json`` build
+``api.lookup_json.lookup_json`` (the HTTP API's ``GET /lookup``) and ``result_json`` build
 the answer from fragments encoded once per answer row, district and grid cell;
 ``api.responses.dumps(lookup(...).to_dict())`` encodes it whole. Every test here
 compares the two, for the first call (which fills the caches) and the second
@@ -23,10 +23,11 @@ import pytest
 import shapely
 from pyproj import Transformer
 
+from api.lookup_json import answer_json, lookup_json, result_json
 from api.responses import dumps
 from geo import Dataset, load_dataset
 from geo.datums import UnknownCRSError, from_wgs84
-from geo.lookup import CoordinateError, _answer_json, lookup, lookup_index, lookup_json
+from geo.lookup import CoordinateError, lookup, lookup_index
 
 TO_LONLAT = Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
 DAY = "2026-03-01"
@@ -54,7 +55,7 @@ def assert_same_bytes(ds: Dataset, lon: object, lat: object, crs: str = "wgs84",
     reference = expected(ds, lon, lat, crs, date)
     for _ in range(2):  # the first call fills the caches, the second reads them
         assert lookup_json(ds, lon, lat, crs=crs, date=date) == reference
-        assert lookup(ds, lon, lat, crs=crs, date=date).to_json() == reference
+        assert result_json(lookup(ds, lon, lat, crs=crs, date=date)) == reference
     return reference
 
 
@@ -197,7 +198,7 @@ def test_hostile_names_do_not_break_the_fragments(tmp_path: Path) -> None:
 
 def test_encoded_crs_names_are_bounded(mini_ds: Dataset) -> None:
     """CRS names come from requests: only a bounded number of their encoded pieces is kept."""
-    pieces = _answer_json(lookup_index(mini_ds, DAY))
+    pieces = answer_json(lookup_index(mini_ds, DAY))
     for i in range(3 * pieces.MAX_CRS):
         head = pieces.point(1.5, 2.5, f"EPSG:{2000 + i}", 3.5, 4.5)
         assert json.loads(head[:-1] + b"}") == {
