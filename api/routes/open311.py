@@ -31,10 +31,10 @@ import math
 import re
 import xml.etree.ElementTree as ET
 from collections.abc import Awaitable, Callable
-from typing import Annotated, Any
+from typing import Any
 
 import anyio.to_thread
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from sqlalchemy import func, select
 
@@ -61,6 +61,30 @@ MAX_IDS = 100
 MAX_MEDIA_URL_CHARS = 500
 MAX_CONTACT_FIELD_CHARS = 100
 # Characters XML 1.0 cannot carry at all (kept out of every XML answer).
+# What every route may answer (OpenAPI): the resource, or the spec's error list, in JSON or XML.
+_BOTH = {"application/json": {"schema": {}}, "text/xml": {"schema": {"type": "string"}}}
+_ERROR_LIST = {
+    "application/json": {
+        "schema": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {"code": {"type": "integer"}, "description": {"type": "string"}},
+                "required": ["code", "description"],
+            },
+        }
+    },
+    "text/xml": {"schema": {"type": "string"}},
+}
+
+
+def _responses(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    out: dict[int | str, dict[str, Any]] = {200: {"description": "the resource (.json or .xml)", "content": _BOTH}}
+    for status in statuses:
+        out[status] = {"description": "GeoReport v2 error list", "content": _ERROR_LIST}
+    return out
+
+
 _XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
@@ -151,6 +175,24 @@ async def _guarded(fmt: str, work: Callable[[], Awaitable[Response]]) -> Respons
 # ------------------------------------------------------------------------------------------ callers
 
 
+# Longest accepted query values; checked in the route so that a refusal comes in the spec's shape.
+QUERY_LIMITS = {
+    "service_request_id": 4000,
+    "service_code": 80,
+    "status": 20,
+    "start_date": 40,
+    "end_date": 40,
+    "api_key": MAX_TOKEN_CHARS,
+    "jurisdiction_id": 200,
+}
+
+
+def _check_query(values: dict[str, str | None]) -> None:
+    for name, value in values.items():
+        if value is not None and len(value) > QUERY_LIMITS[name]:
+            raise Open311Error(400, f"{name} is longer than {QUERY_LIMITS[name]} characters")
+
+
 async def _caller(request: Request, api_key: str | None) -> Actor:
     """The public, or the user whose token came as ``api_key`` or a bearer header (403 if wrong)."""
     token = (api_key or "").strip()
@@ -170,7 +212,7 @@ async def _caller(request: Request, api_key: str | None) -> Actor:
 # ------------------------------------------------------------------------------------------ discovery, services
 
 
-@router.get("/discovery.{fmt}", summary="Open311 service discovery")
+@router.get("/discovery.{fmt}", summary="Open311 service discovery", responses=_responses(404, 503))
 async def discovery(request: Request, fmt: str, ds: DatasetDep) -> Response:
     async def work() -> Response:
         base = str(request.base_url).rstrip("/") + PREFIX
@@ -206,7 +248,7 @@ def _service(category: Any) -> dict[str, Any]:
     }
 
 
-@router.get("/services.{fmt}", summary="Open311 services: the case categories in force")
+@router.get("/services.{fmt}", summary="Open311 services: the case categories in force", responses=_responses(404, 503))
 async def services(fmt: str, ds: DatasetDep) -> Response:
     async def work() -> Response:
         body = [_service(c) for c in categories_of(ds).items]
@@ -215,7 +257,11 @@ async def services(fmt: str, ds: DatasetDep) -> Response:
     return await _guarded(fmt, work)
 
 
-@router.get("/services/{service_code}.{fmt}", summary="Open311 service definition (no extra attributes)")
+@router.get(
+    "/services/{service_code}.{fmt}",
+    summary="Open311 service definition (no extra attributes)",
+    responses=_responses(404, 503),
+)
 async def service_definition(service_code: str, fmt: str, ds: DatasetDep) -> Response:
     async def work() -> Response:
         if categories_of(ds).get(service_code) is None:
@@ -289,7 +335,13 @@ async def _form(request: Request, service: CaseService) -> tuple[dict[str, str],
     return fields, media
 
 
-@router.post("/requests.{fmt}", summary="Open311: create a service request (a case)")
+@router.post(
+    "/requests.{fmt}",
+    summary="Open311: create a service request (a case)",
+    description="Form fields (or multipart with a `media` file): service_code, lat, long, description, "
+    "media_url, email, first_name, last_name, phone, api_key (optional), crs (extension: gcj02, bd09).",
+    responses=_responses(400, 403, 404, 409, 413, 422, 429, 503),
+)
 async def create_request(request: Request, fmt: str, service: ServiceDep) -> Response:
     async def work() -> Response:
         fields, media = await _form(request, service)
@@ -417,20 +469,35 @@ def _list(service: CaseService, actor: Actor, params: dict[str, str | None]) -> 
     return items
 
 
-@router.get("/requests.{fmt}", summary="Open311: service requests (cases) the caller may see")
+@router.get(
+    "/requests.{fmt}",
+    summary="Open311: service requests (cases) the caller may see",
+    responses=_responses(400, 403, 404, 422, 503),
+)
 async def list_requests(
     request: Request,
     fmt: str,
     service: ServiceDep,
-    service_request_id: Annotated[str | None, Query(max_length=4000)] = None,
-    service_code: Annotated[str | None, Query(max_length=80)] = None,
-    status: Annotated[str | None, Query(max_length=20)] = None,
-    start_date: Annotated[str | None, Query(max_length=40)] = None,
-    end_date: Annotated[str | None, Query(max_length=40)] = None,
-    api_key: Annotated[str | None, Query(max_length=MAX_TOKEN_CHARS)] = None,
-    jurisdiction_id: Annotated[str | None, Query(max_length=200)] = None,
+    service_request_id: str | None = None,
+    service_code: str | None = None,
+    status: str | None = None,
+    start_date: str | None = None,
+    end_date: str | None = None,
+    api_key: str | None = None,
+    jurisdiction_id: str | None = None,
 ) -> Response:
     async def work() -> Response:
+        _check_query(
+            {
+                "service_request_id": service_request_id,
+                "service_code": service_code,
+                "status": status,
+                "start_date": start_date,
+                "end_date": end_date,
+                "api_key": api_key,
+                "jurisdiction_id": jurisdiction_id,
+            }
+        )
         actor = await _caller(request, api_key)
         params = {
             "service_request_id": service_request_id,
@@ -448,16 +515,21 @@ async def list_requests(
     return await _guarded(fmt, work)
 
 
-@router.get("/requests/{service_request_id}.{fmt}", summary="Open311: one service request")
+@router.get(
+    "/requests/{service_request_id}.{fmt}",
+    summary="Open311: one service request",
+    responses=_responses(400, 403, 404, 422, 503),
+)
 async def get_request(
     request: Request,
     service_request_id: str,
     fmt: str,
     service: ServiceDep,
-    api_key: Annotated[str | None, Query(max_length=MAX_TOKEN_CHARS)] = None,
-    jurisdiction_id: Annotated[str | None, Query(max_length=200)] = None,
+    api_key: str | None = None,
+    jurisdiction_id: str | None = None,
 ) -> Response:
     async def work() -> Response:
+        _check_query({"api_key": api_key, "jurisdiction_id": jurisdiction_id})
         actor = await _caller(request, api_key)
         case = await anyio.to_thread.run_sync(lambda: service.get(actor, service_request_id))
         updated = await anyio.to_thread.run_sync(lambda: _updated(service, [case["case_id"]]))
