@@ -210,8 +210,9 @@ def _csv_grid(path: Path, data: bytes) -> tuple[list[tuple[int, list[str]]], str
     text, encoding = _decode(path, data)
     if "\x00" in text:
         raise RoundFileError(f"{path.name}: not a text file (NUL characters); is it a workbook saved as .csv?")
-    first = next((line for line in text.splitlines() if line.strip()), "")
-    separator = max((",", ";", "\t"), key=lambda sep: (first.count(sep), sep == ","))
+    # The separator that splits the first lines most (a title line above the header may have none).
+    head = [line for line in text.splitlines()[: HEADER_SEARCH_ROWS * 2] if line.strip()][:HEADER_SEARCH_ROWS]
+    separator = max((",", ";", "\t"), key=lambda sep: (max((line.count(sep) for line in head), default=0), sep == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=separator)
     grid = []
     try:
@@ -321,10 +322,18 @@ def _columns(cells: list[str]) -> dict[str, int]:
 # ----------------------------------------------------------------------------- importing
 
 
-def import_round(service: CaseService, actor: Actor, path: Path, *, crs: str | None = None) -> ImportReport:
-    """Report every good row of the sheet at ``path`` as a case; say which rows and fields are wrong."""
+def import_round(
+    service: CaseService, actor: Actor, path: Path, *, crs: str | None = None, data: bytes | None = None
+) -> ImportReport:
+    """Report every good row of the sheet at ``path`` as a case; say which rows and fields are wrong.
+
+    ``data``: the file's bytes when they came another way (an upload); ``path`` then only names it.
+    """
     path = Path(path)
-    data = _read_bytes(path)
+    if data is None:
+        data = _read_bytes(path)
+    elif len(data) > MAX_ROUND_MB * 1024 * 1024:
+        raise RoundFileError(f"{path.name}: {len(data) / 1048576:.1f} MB is more than a round ({MAX_ROUND_MB:g} MB)")
     table = read_round(path, data)
     default_crs = "wgs84"
     if crs:

@@ -373,13 +373,14 @@ def test_import_keeps_good_rows_and_names_bad_ones(cli_store: str, capsys, tmp_p
 
 def test_import_utf8_bom_semicolons_and_crs_for_all(cli_store: str, capsys, tmp_path: Path) -> None:
     gx, gy = from_wgs84(*ON_S1_SECOND_STRETCH, "gcj02")
-    text = f"lng;lat;category;note;time\n{gx};{gy};dirty_road;a;{AT}\n{gx};{gy};dirty_road;a;{AT}\n"
+    # a title line without any separator above a semicolon-separated table
+    text = f"第三轮暗访\nlng;lat;category;note;time\n{gx};{gy};dirty_road;a;{AT}\n{gx};{gy};dirty_road;a;{AT}\n"
     sheet = tmp_path / "round.csv"
     sheet.write_bytes(text.encode("utf-8-sig"))
     code, report = run_json(capsys, "cases", "import", str(sheet), "--crs", "gcj02")
     # two identical rows are two findings (the second one is the second occurrence)
     assert code == 0 and report["encoding"] == "utf-8-sig" and report["created"] == 2
-    assert all(c["units"] == ["U2"] for c in report["cases"])
+    assert all(c["units"] == ["U2"] for c in report["cases"]) and [c["row"] for c in report["cases"]] == [3, 4]
     code, report = run_json(capsys, "cases", "import", str(sheet), "--crs", "gcj02")
     assert code == 0 and report["created"] == 0 and report["already_imported"] == 2
 
