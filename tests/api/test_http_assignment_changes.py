@@ -203,3 +203,18 @@ def test_a_planner_uploads_the_edited_workbook(client: TestClient, dataset: Path
         headers=_auth(client, "planner"),
     )
     assert bad.status_code == 422 and "x.xlsx cannot be read as an Excel .xlsx workbook" in bad.json()["message"]
+
+
+def test_a_place_that_does_not_exist_is_named_by_its_path_in_the_body(client: TestClient, dataset: Path) -> None:
+    nowhere = {"layer": "streets", "feature_id": "S99", "assignments": [{"unit_id": "U1"}]}
+    answer = client.post(
+        "/assignments/changes", json=_change(places=[RECUT, nowhere], dry_run=True), headers=_auth(client, "planner")
+    )
+    assert answer.status_code == 200 and not answer.json()["ok"]
+    errors = [f for f in answer.json()["findings"] if f["level"] == "error"]
+    assert [(f["code"], f["message"]) for f in errors] == [
+        ("unknown_feature", "places[1]: no feature 'S99' in layer 'streets'")
+    ]
+    bad_role = {**RECUT, "assignments": [{"unit_id": "U1", "role": "boss"}]}
+    refused = client.post("/assignments/changes", json=_change(places=[bad_role]), headers=_auth(client, "planner"))
+    assert refused.status_code == 422  # the body's schema: lead, shared or supervisor
