@@ -18,6 +18,8 @@ byte-identical files.
 Usage::
 
     python layers/generate_demo.py [--scale N] [--seed S] [--out DIR]
+    python layers/generate_demo.py --cases 3000 [--cases-out DIR]   # also months of synthetic cases
+    python layers/generate_demo.py --replay-cases DIR [--out DATASET] # ... put into the case store
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo.builder import build
+from demo.cases import make_cases, replay_cases, summary, write_cases
 from demo.model import DEFAULT_SEED
 from demo.writers import listing, write
 
@@ -44,9 +47,37 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--scale", type=int, default=1, help="multiply every count (default 1)")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"random seed (default {DEFAULT_SEED})")
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help="output folder (default layers/ankang)")
+    parser.add_argument("--cases", type=int, default=0, metavar="N", help="also write N synthetic cases (see below)")
+    parser.add_argument(
+        "--cases-out",
+        type=Path,
+        default=Path("demo_cases"),
+        metavar="DIR",
+        help="folder for cases.csv and case_events.csv (default ./demo_cases)",
+    )
+    parser.add_argument(
+        "--replay-cases",
+        type=Path,
+        metavar="DIR",
+        help="put DIR/cases.csv and DIR/case_events.csv into the case store of the dataset --out, step by step",
+    )
     args = parser.parse_args(argv)
     if args.scale < 1:
         parser.error("--scale must be a positive integer")
+    if args.cases < 0:
+        parser.error("--cases must be 0 or a positive integer")
+    if args.replay_cases is not None:
+        for name in ("cases.csv", "case_events.csv"):
+            if not (args.replay_cases / name).is_file():
+                parser.error(f"--replay-cases: {args.replay_cases / name} does not exist (write it with --cases N)")
+        started = time.perf_counter()
+        counts = replay_cases(args.out, args.replay_cases)
+        elapsed = time.perf_counter() - started
+        print(
+            f"replayed {args.replay_cases} into the case store of {args.out} in {elapsed:.1f} s: "
+            f"{counts['created']} cases created, {counts['skipped']} already there, {counts['steps']} steps"
+        )
+        return 0
     started = time.perf_counter()
     demo = build(args.scale, args.seed)
     counts = write(demo, args.out)
@@ -57,6 +88,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     print("planted problems:")
     for key, items in demo.planted.items():
         print(f"  {key:<8} {listing(items, 6)}")
+    if args.cases:
+        case_rows, event_rows = make_cases(demo, args.out, args.cases)
+        write_cases(args.cases_out, case_rows, event_rows)
+        print(f"wrote {args.cases_out}: {summary(case_rows, event_rows)}")
+        print(f"  into the store: python layers/generate_demo.py --replay-cases {args.cases_out} --out {args.out}")
+        print(f"  reports only:   respmap --dataset {args.out} cases import {args.cases_out / 'cases.csv'}")
     return 0
 
 

@@ -574,3 +574,88 @@ def fmt(value: float) -> str:
     """Metres as the generator writes them: 270 -> '270', 494.6 -> '494.6'."""
     text = f"{value:.1f}"
     return text[:-2] if text.endswith(".0") else text
+
+
+@pytest.fixture(scope="module")
+def demo_cases(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """The demo and 400 synthetic cases beside it (generate_demo.py --cases)."""
+    folder = tmp_path_factory.mktemp("with_cases")
+    _generate(folder / "ankang", "--cases", "400", "--cases-out", str(folder / "cases"))
+    return folder / "ankang", folder / "cases"
+
+
+def test_cases_are_deterministic_and_importable(demo_cases: tuple[Path, Path], tmp_path: Path) -> None:
+    from cases.round_import import read_round
+
+    dataset, cases = demo_cases
+    _generate(tmp_path / "ankang", "--cases", "400", "--cases-out", str(tmp_path / "cases"))
+    for name in ("cases.csv", "case_events.csv"):
+        assert (tmp_path / "cases" / name).read_bytes() == (cases / name).read_bytes(), name
+    # The dataset files are the same with or without cases.
+    for path in dataset.iterdir():
+        assert path.read_bytes() == (COMMITTED / path.name).read_bytes(), path.name
+    table = read_round(cases / "cases.csv")  # what `respmap cases import` reads
+    assert not table.problems and len(table.rows) == 400
+    assert {"lon", "lat", "category", "note", "time", "crs"} <= set(table.columns)
+
+
+def test_cases_fall_mostly_on_back_streets_and_villages_with_some_rework_and_disputes(
+    demo_cases: tuple[Path, Path],
+) -> None:
+    from geo import load_dataset
+
+    dataset, folder = demo_cases
+    cases = _read_csv(folder / "cases.csv")
+    events = _read_csv(folder / "case_events.csv")
+    ds = load_dataset(dataset)
+    layers = []
+    for crs in ("wgs84", "gcj02"):
+        rows = [c for c in cases if c["crs"] == crs]
+        found = ds.lookup_many([float(c["lon"]) for c in rows], [float(c["lat"]) for c in rows], crs=crs)
+        assert found["inside_frame"].all()
+        layers += [str(x) for x in found["layer"]]
+    share = sum(x in ("back_streets", "urban_villages") for x in layers) / len(layers)
+    assert share >= 0.55
+    today = date.today().isoformat()
+    assert all("2026-06-01" <= c["time"][:10] < "2026-12-01" <= today for c in cases)
+    assert all(c["time"] <= e["at"] for c in cases for e in events if e["ref"] == c["ref"])
+    actions = [e["action"] for e in events]
+    assert actions.count("send_back") >= 10 and actions.count("dispute") >= 1
+    closed = {e["ref"] for e in events if e["action"] == "close"}
+    assert 0.9 * len(cases) <= len(closed) < len(cases)  # the last days' cases are still open
+
+
+def test_replayed_cases_keep_their_history_in_the_store(
+    demo_cases: tuple[Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import func, select
+
+    from cases.models import Case, Event
+    from cases.store import open_store
+
+    dataset, folder = demo_cases
+    small = tmp_path / "small"
+    small.mkdir()
+    cases = _read_csv(folder / "cases.csv")[:25]
+    refs = {c["ref"] for c in cases}
+    events = [e for e in _read_csv(folder / "case_events.csv") if e["ref"] in refs]
+    for name, rows in (("cases.csv", cases), ("case_events.csv", events)):
+        with (small / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    monkeypatch.setenv("RESPMAP_DATA_DIR", str(tmp_path / "store"))
+    monkeypatch.delenv("RESPMAP_DATABASE_URL", raising=False)
+    module = _load_module()
+    with contextlib.redirect_stdout(io.StringIO()):
+        assert module.main(["--out", str(dataset), "--replay-cases", str(small)]) == 0
+        assert module.main(["--out", str(dataset), "--replay-cases", str(small)]) == 0  # again: nothing doubled
+    store = open_store(dataset)
+    with store.reading() as session:
+        assert session.scalar(select(func.count()).select_from(Case)) == 25
+        closed = {e["ref"] for e in events if e["action"] == "close"}
+        assert session.scalar(select(func.count()).select_from(Case).where(Case.state == "closed")) == len(closed)
+        # report + dispatch + every step, each at its own time
+        assert session.scalar(select(func.count()).select_from(Event)) == 2 * 25 + len(events)
+        first = session.scalars(select(Event).order_by(Event.at)).first()
+        assert first is not None and first.at.date().isoformat() >= "2026-05-31"
