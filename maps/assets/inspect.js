@@ -58,7 +58,9 @@
         b.disabled = true;
         F.api(eventsUrl(c), { method: 'POST', json: { action: action, note: note.value, version: c.version } }).then(function () {
           P.say(W.done + ': ' + c.case_id + ' · ' + W[action]);
-          return P.loadChecks();
+          // A case sent back is open again: the list around the inspector shows it at once.
+          var again = P.position ? P.loadNear(P.position[0], P.position[1]) : null;
+          return Promise.all([P.loadChecks(), again]);
         }, function (error) {
           status.className = 'field-form-status field-error';
           status.textContent = String(error.message || error);
@@ -106,6 +108,7 @@
   /** Open cases in a box around (lon, lat), WGS-84, nearest first. */
   P.loadNear = function (lon, lat) {
     var W = P.words;
+    P.position = [lon, lat];
     var dLat = NEAR_M / 111320, dLon = NEAR_M / (111320 * Math.max(Math.cos(lat * Math.PI / 180), 0.01));
     var bbox = [lon - dLon, lat - dLat, lon + dLon, lat + dLat].map(function (v) { return v.toFixed(6); }).join(',');
     var url = P.urls.cases + '?state=reported,dispatched,postponed&limit=200&bbox=' + encodeURIComponent(bbox);

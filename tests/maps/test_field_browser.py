@@ -14,6 +14,7 @@ and a 50 MB photo is refused on the phone before any upload.
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import shutil
 from collections.abc import Iterator
@@ -152,6 +153,7 @@ def test_report_to_inbox_to_rectified_to_closed(field: dict[str, str], browser: 
     assert case["photos"][0]["width"] == 1600  # scaled on the phone before upload
     assert case["note"] == f"路口垃圾 {HOSTILE}"
     page.screenshot(path=str(SCREENSHOTS / "field_here_report.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360  # nothing wider than the phone
 
     # U2 does not see it; U1 does, with the photo, the small map and the deadline, never the reporter.
     other = _phone(browser, lon, lat)
@@ -171,6 +173,7 @@ def test_report_to_inbox_to_rectified_to_closed(field: dict[str, str], browser: 
     )
     assert card.locator(".field-minimap.leaflet-container").count() == 1
     upage.screenshot(path=str(SCREENSHOTS / "field_inbox.png"), full_page=True)
+    assert upage.evaluate("document.documentElement.scrollWidth") <= 360
     card.locator("button[data-action=rectify]").click()
     card.locator(".field-action-form textarea").fill("已清运完毕")
     card.locator(".field-action-form .field-photo-input").set_input_files(
@@ -194,6 +197,7 @@ def test_report_to_inbox_to_rectified_to_closed(field: dict[str, str], browser: 
     assert "已清运完毕" in check.inner_text()
     page.wait_for_function("() => (respmapInspect.near || []).length >= 0")
     page.screenshot(path=str(SCREENSHOTS / "field_inspect.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
     with page.expect_response(lambda r: r.url.endswith(f"/cases/{case_id}/events")) as closed:
         check.locator("button[data-action=close]").click()
     assert closed.value.status == 200
@@ -227,6 +231,8 @@ def test_offline_report_is_sent_once_when_back_online(
     page.click(".report-send")
     page.wait_for_function("() => document.documentElement.getAttribute('data-report-pending') === '1'")
     assert "已保存" in page.locator(".report-status").inner_text()
+    kept_at = dt.datetime.fromisoformat(page.evaluate("new Date().toISOString()").replace("Z", "+00:00"))
+    page.wait_for_timeout(2000)  # the signal comes back a while later
     with _office(field) as office:
         assert office.get("/cases", params={"category": "illegal_ads"}).json()["numberMatched"] == 0
 
@@ -246,7 +252,9 @@ def test_offline_report_is_sent_once_when_back_online(
         assert found["numberMatched"] == 1
         (only,) = found["features"]
         assert only["properties"]["note"] == marker and only["properties"]["state"] == "reported"
-        # The time kept is when it was made offline, not when it arrived.
+        # The time kept is when it was made offline, not when it arrived (2 s later).
+        reported = dt.datetime.fromisoformat(only["properties"]["reported_at"])
+        assert dt.timedelta(0) <= kept_at - reported < dt.timedelta(seconds=2)
         detail = office.get(f"/cases/{only['id']}").json()
         assert [u["unit_id"] for u in detail["units"]] == ["U2"]
     _clean(phone)
@@ -369,3 +377,51 @@ def test_served_map_shows_cases_by_state_for_the_signed_in(
     page.screenshot(path=str(SCREENSHOTS / "field_map_cases.png"))
     _clean(desk)
     desk.page.context.close()
+
+
+def test_unit_disputes_and_inspector_sends_back(field: dict[str, str], browser: Browser, mini_ds: Dataset) -> None:
+    base = field["base"]
+    lon, lat = wgs84_along(mini_ds, "S1", 100.0)
+    inspector_api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {field['inspector']}"}, timeout=30)
+    unit_api = httpx.Client(base_url=base, headers={"Authorization": f"Bearer {field['unit_u1']}"}, timeout=30)
+    with inspector_api, unit_api:
+        disputed = inspector_api.post("/cases", json={"lon": lon, "lat": lat, "category": "illegal_ads"}).json()
+        checked = inspector_api.post("/cases", json={"lon": lon, "lat": lat, "category": "exposed_garbage"}).json()
+        unit_api.post(
+            f"/cases/{checked['case_id']}/events", json={"action": "rectify", "note": "扫了"}
+        ).raise_for_status()
+
+        unit = _phone(browser, lon, lat)
+        upage = unit.page
+        _sign_in(upage, base, "/inbox", field["unit_u1"])
+        card = upage.locator(f"article[data-case-id='{disputed['case_id']}']")
+        card.locator("button[data-action=dispute]").click()
+        card.locator(".field-action-form .field-primary").click()  # no reason yet: refused on the page
+        assert "理由" in card.locator(".field-form-status").inner_text()
+        card.locator(".field-action-form textarea").fill(f"不是本单位的路段 {HOSTILE}")
+        with upage.expect_response(lambda r: r.url.endswith(f"/cases/{disputed['case_id']}/events")) as acted:
+            card.locator(".field-action-form .field-primary").click()
+        assert acted.value.status == 200
+        upage.wait_for_function("() => document.querySelector('#field-status').textContent.includes('申请改派')")
+        events = inspector_api.get(f"/cases/{disputed['case_id']}").json()["events"]
+        assert events[-1]["action"] == "dispute" and events[-1]["note"] == f"不是本单位的路段 {HOSTILE}"
+
+        inspector = _phone(browser, lon, lat)
+        page = inspector.page
+        _sign_in(page, base, "/inspect", field["inspector"])
+        page.wait_for_function(f"() => (respmapInspect.checks || []).includes('{checked['case_id']}')")
+        check = page.locator(f"article[data-case-id='{checked['case_id']}']")
+        check.locator("button[data-action=send_back]").click()  # no note: refused on the page
+        assert "理由" in check.locator(".field-form-status").inner_text()
+        check.locator("textarea").fill("背街还有垃圾")
+        with page.expect_response(lambda r: r.url.endswith(f"/cases/{checked['case_id']}/events")) as sent:
+            check.locator("button[data-action=send_back]").click()
+        assert sent.value.status == 200
+        page.wait_for_function(f"() => !respmapInspect.checks.includes('{checked['case_id']}')")
+        # Sent back: dispatched again, and near the inspector it is an open case now.
+        page.wait_for_function(f"() => (respmapInspect.near || []).includes('{checked['case_id']}')")
+        after = inspector_api.get(f"/cases/{checked['case_id']}").json()
+        assert after["state"] == "dispatched" and after["events"][-1]["action"] == "send_back"
+        _clean(unit, inspector)
+        unit.page.context.close()
+        inspector.page.context.close()
