@@ -75,7 +75,9 @@ RESULT_COLUMNS: tuple[str, ...] = (
 # ---------------------------------------------------------------------------------------------
 
 
-def lookup(ds: Dataset, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None) -> LookupResult:
+def lookup(
+    ds: Dataset, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None, *, one_off: bool = False
+) -> LookupResult:
     """Every duty zone covering a point, most specific first, and the district fallback last.
 
     Args:
@@ -83,13 +85,16 @@ def lookup(ds: Dataset, lon: Any, lat: Any, crs: Any = "wgs84", date: Any = None
         lon, lat: the point in ``crs`` (for projected EPSG systems: easting, northing).
         crs: wgs84 (GPS, default), cgcs2000, gcj02 (AMap, Tencent), bd09 (Baidu) or EPSG:n.
         date: the date the answer is for (default today); assignments are dated.
+        one_off: the process asks about a point or two (``respmap lookup``): answer from a
+            coarse grid that builds in milliseconds (the same answers, see
+            :func:`geo.lookup_dates.geometry_index`).
 
     Raises:
         CoordinateError: NaN, infinite or out-of-range coordinates.
         geo.datums.UnknownCRSError: an unknown CRS.
         ValueError: a date that is not YYYY-MM-DD.
     """
-    answers = lookup_index(ds, date)
+    answers = lookup_index(ds, date, one_off=one_off)
     crs_name, x, y, lon_w, lat_w = one_point(lon, lat, crs)
     rows, distances, district, sig = locate_one(answers, lon_w, lat_w, cell_code(answers.geometry, lon_w, lat_w))
     return LookupResult(answers, x, y, crs_name, lon_w, lat_w, district, rows, distances, sig)

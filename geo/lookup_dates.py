@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from geo.dataset import Dataset
 
 ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+# Cells of the coarse grid a one-off lookup builds (the server's grid has up to 8 million).
+ONE_OFF_MAX_CELLS = 10_000
 
 
 def parse_day(text: str) -> dt.date:
@@ -56,13 +58,29 @@ def as_date(ds: Dataset, date: Any) -> pd.Timestamp:
     return pd.Timestamp(parse_day(str(date)))
 
 
-def geometry_index(ds: Dataset) -> GeometryIndex:
-    """The grid index of a dataset (built once, cached on the Dataset)."""
+def geometry_index(ds: Dataset, *, one_off: bool = False) -> GeometryIndex:
+    """The grid index of a dataset (built once, cached on the Dataset).
+
+    ``one_off``: a coarse grid (at most :data:`ONE_OFF_MAX_CELLS` cells) for a
+    process that asks about a point or two (``respmap lookup``). It answers exactly
+    as the fine grid does (a cell that is not wholly inside one set of zones is
+    resolved by the exact test either way) but builds in a few hundredths of a
+    second instead of about a second on the demo, and far more on detailed real
+    boundaries; per point it tests more segments, which one point does not notice.
+    """
+    if one_off:
+        return ds.cached("lookup_geometry_index_one_off", lambda: build_geometry_index(ds, max_cells=ONE_OFF_MAX_CELLS))
     return ds.cached("lookup_geometry_index", lambda: build_geometry_index(ds))
 
 
-def lookup_index(ds: Dataset, date: Any = None) -> AnswerIndex:
-    """The lookup index of ``ds`` on ``date``: geometry (shared by all dates) plus answer rows."""
+def lookup_index(ds: Dataset, date: Any = None, *, one_off: bool = False) -> AnswerIndex:
+    """The lookup index of ``ds`` on ``date``: geometry (shared by all dates) plus answer rows.
+
+    ``one_off``: on the coarse grid of :func:`geometry_index`, for a process that
+    answers a point or two and would otherwise spend most of its time building.
+    """
+    if one_off:
+        return ds.cached("lookup_dates_one_off", lambda: DateCache(ds, one_off=True)).get(date)
     last = _last_dates
     dates = last[1]() if last is not None and last[0]() is ds else None
     return (dates or _date_cache(ds)).get(date)
@@ -93,7 +111,8 @@ class DateCache:
 
     MAX_DATES = 32
 
-    def __init__(self, ds: Dataset) -> None:
+    def __init__(self, ds: Dataset, *, one_off: bool = False) -> None:
+        self.one_off = one_off
         # Weak: the Dataset holds this cache, and a strong reference back would make a cycle that only
         # the cyclic collector frees; a server that reloads would keep every old snapshot until then.
         self._ds = weakref.ref(ds)
@@ -126,7 +145,7 @@ class DateCache:
         with self.lock:
             found = self.by_key.get(when)
         if found is None:
-            found = build_answers(ds, geometry_index(ds), when)
+            found = build_answers(ds, geometry_index(ds, one_off=self.one_off), when)
         with self.lock:
             for k in (when, key):
                 self.by_key[k] = found

@@ -111,7 +111,8 @@ def run(args: argparse.Namespace) -> int:
     lon, lat = parse_coordinates(args.lon, args.lat)
     ds = open_dataset(args)
     try:
-        result = lookup(ds, lon, lat, crs=args.crs, date=args.date)
+        # One point in this process: the coarse grid builds in milliseconds, with the same answers.
+        result = lookup(ds, lon, lat, crs=args.crs, date=args.date, one_off=True)
     except CoordinateError as exc:
         # The CLI says the swap its own way: the corrected command to type.
         message = f"{exc.problem}{_swap_hint(lon, lat)}" if exc.swapped else str(exc)
