@@ -196,6 +196,8 @@ def test_add_list_show_event(cli_store: str, capsys) -> None:
     second = add_case(capsys, (gx, gy), "--category", "dirty_road", "--crs", "gcj02")
     assert [u["unit_id"] for u in second["units"]] == ["U2"] and second["given"]["crs"] == "gcj02"
     fallback = add_case(capsys, UNHELD_C3, "--category", "illegal_ads")
+    # the answer to add is the case as stored: shown again, it is the same in every key
+    assert run_json(capsys, "cases", "show", fallback["case_id"])[1] == fallback
     assert fallback["fallback"] is True and [u["unit_id"] for u in fallback["units"]] == ["HQ2"]
 
     code, listed = run_json(capsys, "cases", "list", "--unit", "U1")
@@ -292,6 +294,7 @@ def test_photo_is_stored_and_shown(cli_store: str, capsys, tmp_path: Path) -> No
     assert len(case["photos"]) == 1 and case["photos"][0]["width"] == 64
     sha = case["photos"][0]["sha256"]
     assert (tmp_path / "data" / "photos" / sha[:2] / f"{sha}.jpg").is_file()
+    assert run_json(capsys, "cases", "show", case["case_id"])[1] == case
 
 
 # ----------------------------------------------------------------------------- import
