@@ -28,6 +28,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from cases.store import open_store, store_config
 from cases.users import add_user
 from geo import Dataset
+from geo.datums import wgs84_to_bd09, wgs84_to_gcj02
 from tests.api.http_server import running_server
 from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Watched, watch
 from tests.maps.test_browser_served import wgs84_along
@@ -425,3 +426,40 @@ def test_unit_disputes_and_inspector_sends_back(field: dict[str, str], browser: 
         _clean(unit, inspector)
         unit.page.context.close()
         inspector.page.context.close()
+
+
+@pytest.mark.parametrize(
+    ("datum", "shift", "pasted"),
+    [
+        # AMap / Tencent copy "lon,lat" in GCJ-02 (about 500 m off GPS at Ankang)
+        ("gcj02", wgs84_to_gcj02, "{lon:.7f},{lat:.7f}"),
+        # Baidu copies BD-09; a full-width comma and "lat, lon" order pasted by hand are understood too
+        ("bd09", wgs84_to_bd09, "{lat:.7f}，{lon:.7f}"),
+    ],
+)
+def test_typed_coordinates_from_chinese_map_apps(
+    field: dict[str, str], browser: Browser, mini_ds: Dataset, datum: str, shift: object, pasted: str
+) -> None:
+    base = field["base"]
+    lon, lat = wgs84_along(mini_ds, "S1", 700.0)  # U2's stretch, where the phone really is
+    shown_lon, shown_lat = shift(lon, lat)  # type: ignore[operator]
+    phone = watch(browser, **PHONE)  # no position from the phone: typed instead
+    page = phone.page
+    page.goto(base + "/here?lang=zh")
+    page.wait_for_function("() => window.respmapReady === true")
+    _open_report(page)
+    assert "先定位" in page.locator(".report-where").inner_text()
+    page.fill(".report-typed-input", pasted.format(lon=shown_lon, lat=shown_lat))
+    page.select_option(".report-datum", datum)
+    with page.expect_response(lambda r: "/lookup?" in r.url) as asked:
+        page.click(".report-typed-go")
+    assert f"crs={datum}" in asked.value.url
+    page.wait_for_function("() => document.querySelector('.report-where-unit').textContent.includes('市住建局')")
+    page.click(".field-choice[data-value=exposed_garbage]")
+    with page.expect_response(lambda r: r.url.endswith("/cases") and r.request.method == "POST") as posted:
+        page.click(".report-send")
+    case = posted.value.json()
+    assert case["given"]["crs"] == datum and [u["unit_id"] for u in case["units"]] == ["U2"]
+    assert abs(case["lon"] - lon) < 2e-6 and abs(case["lat"] - lat) < 2e-6  # back to WGS-84 on the server
+    _clean(phone)
+    phone.page.context.close()
