@@ -43,7 +43,7 @@ from api.commands.common import (
 )
 from cases.workflow import ACTIONS, STATES
 
-ORDER = 72
+ORDER = 74
 DEFAULT_LIST_LIMIT = 100
 
 

@@ -18,7 +18,7 @@ from typing import Any
 from api.commands.case_common import open_case_store, store_errors
 from api.commands.common import add_json_flag, dataset_path, print_json, print_text
 
-ORDER = 70
+ORDER = 72
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:

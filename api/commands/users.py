@@ -19,7 +19,7 @@ from api.commands.case_common import open_case_store, store_errors
 from api.commands.common import add_json_flag, open_dataset, print_json, print_text
 from cases.workflow import ROLES
 
-ORDER = 71
+ORDER = 73
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
