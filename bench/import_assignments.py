@@ -121,7 +121,10 @@ def main() -> None:
     theirs_s = statistics.median(t[0] for t in theirs)
     print(f"dataset: {source} ({len(ds.assignments)} assignment rows, {changed} rows edited in the workbook)")
     print(f"respmap read + diff + full check: {ours_s:.2f} s ({ours[0][1]} rows differ, {ours[0][2]} findings)")
-    print(f"reference read_excel + merge:     {theirs_s:.2f} s ({theirs[0][1]} rows differ, a change counting twice; nothing checked)")
+    print(
+        f"reference read_excel + merge:     {theirs_s:.2f} s "
+        f"({theirs[0][1]} rows differ, a change counting twice; nothing checked)"
+    )
     print(f"ratio respmap / reference: {ours_s / theirs_s:.1f}x")
 
 

@@ -207,7 +207,6 @@ class ChangePlan:
     assignments: pd.DataFrame
     units: pd.DataFrame | None
     assignment_sources: dict[int, tuple[str, str]]
-    findings: list[Finding] = field(default_factory=list)
 
 
 def _cut(value: float | None) -> float | None:
@@ -478,7 +477,7 @@ def plan_change(
         if additions:
             units = pd.concat([units, pd.DataFrame(additions)], ignore_index=True).fillna("")
         units = units[_column_order(raw_units, units)]
-    return ChangePlan(diff=diff, assignments=kept, units=units, assignment_sources=sources, findings=[])
+    return ChangePlan(diff=diff, assignments=kept, units=units, assignment_sources=sources)
 
 
 def _file_columns(raw: pd.DataFrame) -> list[str]:
