@@ -15,6 +15,8 @@ from typing import Any
 from api.commands.common import CommandError, add_json_flag, dataset_path, print_json, print_text
 
 ORDER = 81
+# Rows of a change's difference shown under it (all of them with --json).
+SHOWN_ITEMS = 12
 
 
 def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
@@ -52,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
         return 0
     for change in changes:
         print_text(_line(change))
+        for item in _items(change["diff"], args.feature, args.unit)[:SHOWN_ITEMS]:
+            print_text(f"      {item}")
     return 0
 
 
@@ -73,3 +77,38 @@ def _line(change: dict[str, Any]) -> str:
         f"#{change['id']} {change['at'][:19].replace('T', ' ')} UTC  effective {change['effective']}  "
         f"by {change['by']}: {change['reason']}\n    {counts}; places: {places or '—'}"
     )
+
+
+def _row_text(row: dict[str, Any]) -> str:
+    stretch = "" if row.get("from_m") is None else f" {row['from_m']:g}-{row['to_m']:g} m"
+    until = f" until {row['valid_until']}" if row.get("valid_until") else ""
+    return f"{row['feature_id']}{stretch}: {row['unit_id']} {row['role']}{until}"
+
+
+def _items(diff: dict[str, Any], feature_id: str | None, unit_id: str | None) -> list[str]:
+    """The difference as short lines, only those about the feature / unit asked for."""
+
+    def wanted(*rows: dict[str, Any]) -> bool:
+        return all(
+            [
+                feature_id is None or any(r["feature_id"] == feature_id for r in rows),
+                unit_id is None or any(r["unit_id"] == unit_id for r in rows),
+            ]
+        )
+
+    lines = [
+        f"~ {_row_text(c['before'])}  ->  {_row_text(c['after'])}"
+        for c in diff.get("changed", [])
+        if wanted(c["before"], c["after"])
+    ]
+    lines += [f"+ {_row_text(r)}" for r in diff.get("opened", []) if wanted(r)]
+    lines += [f"- {_row_text(r)}" for r in diff.get("closed", []) if wanted(r)]
+    if feature_id is None:
+        for key, sign in (("units_added", "+"), ("units_changed", "~")):
+            for unit in diff.get(key, []):
+                if unit_id is None or unit["unit_id"] == unit_id:
+                    fields = ", ".join(
+                        f"{k} {v['before'] or '-'} -> {v['after'] or '-'}" for k, v in unit["fields"].items()
+                    )
+                    lines.append(f"{sign} unit {unit['unit_id']}: {fields}")
+    return lines

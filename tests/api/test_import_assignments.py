@@ -440,6 +440,9 @@ def test_history_lists_each_change_with_author_and_reason(
     assert [c["by"] for c in json.loads(out)["changes"]] == ["张伟"]
     code, out, _ = _run(capsys, "--dataset", str(dataset), "history")
     assert "by 李娜: 小区移交" in out and "by 张伟: 机构调整" in out and out.index("李娜") < out.index("张伟")
+    assert "~ C2: U2 lead  ->  C2: U3 lead" in out and "~ S1 0-400 m: U1 lead  ->  S1 0-500 m: U1 lead" in out
+    code, out, _ = _run(capsys, "--dataset", str(dataset), "history", "--unit", "U5")
+    assert "+ unit U5: name - -> 市城管局" in out and "C2" not in out
     # Lookups on each side of each date.
     assert _units_at(dataset, (600112.0, 3618112.0), "2027-02-28") == [("U2", "lead")]
     assert _units_at(dataset, (600112.0, 3618112.0), "2027-03-01") == [("U3", "lead")]
