@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import partial
 
 import numpy as np
@@ -63,14 +63,19 @@ NEIGHBOURHOOD_M = 350.0  # alleys gather within a few hundred metres of a neighb
 
 @dataclass
 class Alley:
-    """One back street while the network grows: vertices (metres) and its district."""
+    """One back street while the network grows: vertices (metres), its district, its line."""
 
     coords: np.ndarray
     district: int
+    line: shapely.LineString = field(init=False)
 
-    @property
-    def line(self) -> shapely.LineString:
-        return shapely.LineString(self.coords)
+    def __post_init__(self) -> None:
+        self.line = shapely.LineString(self.coords)
+
+    def reshape(self, coords: np.ndarray) -> None:
+        """New vertices (a junction inserted): the line follows."""
+        self.coords = coords
+        self.line = shapely.LineString(coords)
 
 
 # ------------------------------------------------------------------- shared helpers
@@ -314,6 +319,7 @@ def _grow_alleys(st: Demo, d: int, alleys: list[Alley], target: int) -> None:
     near_m = np.min(np.hypot(*(start_xy[:, None, :] - centres[None, :, :]).transpose(2, 0, 1)), axis=1)
     start_p = np.exp(-near_m / NEIGHBOURHOOD_M) + 0.02
     start_p /= start_p.sum()
+    lines = np.array([a.line for a in alleys], dtype=object)  # kept in step with alleys
     attempts = 0
     while len(alleys) < target and attempts < 80 * target + 200:
         attempts += 1
@@ -350,16 +356,16 @@ def _grow_alleys(st: Demo, d: int, alleys: list[Alley], target: int) -> None:
             continue
         # The first alley it meets ends it: a T junction.
         hit: tuple[float, int, np.ndarray] | None = None
-        for k, other in enumerate(alleys):
-            if other is parent:
+        crossings = shapely.intersection(cand, lines) if alleys else np.empty(0, dtype=object)
+        for k in np.flatnonzero(~shapely.is_empty(crossings)):
+            if alleys[k] is parent:
                 continue
-            cross = shapely.intersection(cand, other.line)
-            for q in shapely.get_parts(cross):
+            for q in shapely.get_parts(crossings[k]):
                 if q.geom_type != "Point":
                     continue
                 at_q = cand.project(q)
                 if 1.0 < at_q < end_m and (hit is None or at_q < hit[0]):
-                    hit = (at_q, k, np.array(q.coords[0]))
+                    hit = (at_q, int(k), np.array(q.coords[0]))
         if hit is not None:
             end_m = hit[0]
             if end_m < MIN_ALLEY_M:
@@ -374,7 +380,7 @@ def _grow_alleys(st: Demo, d: int, alleys: list[Alley], target: int) -> None:
         middle = shapely.ops.substring(
             shapely.LineString(path), JUNCTION_CLEAR_M, end_m - (JUNCTION_CLEAR_M if hit is not None else 0.0)
         )
-        if middle.length > 0 and any(shapely.dwithin(middle, a.line, ALLEY_GAP_M) for a in alleys):
+        if middle.length > 0 and shapely.dwithin(middle, lines, ALLEY_GAP_M).any():
             continue
         # Junction vertices shared exactly.
         updates: list[tuple[Alley, np.ndarray]] = []
@@ -391,8 +397,9 @@ def _grow_alleys(st: Demo, d: int, alleys: list[Alley], target: int) -> None:
             path[-1] = snapped[0]
             updates.append((alleys[hit[1]], snapped[1]))
         for alley, coords in updates:
-            alley.coords = coords
+            alley.reshape(coords)
         alleys.append(Alley(path, d))
+        lines = np.array([a.line for a in alleys], dtype=object)
 
 
 def build_streets(st: Demo) -> None:
