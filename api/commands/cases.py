@@ -65,8 +65,8 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
     categories.set_defaults(handler=run_categories)
 
     add = action("add", "report a case at a point; attributed and dispatched at once")
-    add.add_argument("lon", type=float, help="longitude (or x in --crs)")
-    add.add_argument("lat", type=float, help="latitude (or y in --crs)")
+    add.add_argument("lon", type=float, nargs="?", help="longitude (or x in --crs); leave out to use the photo's GPS")
+    add.add_argument("lat", type=float, nargs="?", help="latitude (or y in --crs)")
     add.add_argument("--category", required=True, metavar="CODE", help="a code from `respmap cases categories`")
     add.add_argument("--crs", default="wgs84", help="wgs84 (GPS, default), gcj02, bd09, cgcs2000 or EPSG:n")
     add.add_argument("--note", default="", help="what was found")
@@ -153,6 +153,10 @@ def _context(args: argparse.Namespace) -> tuple[Any, Any]:
 
 
 def run_add(args: argparse.Namespace) -> int:
+    if (args.lon is None) != (args.lat is None):
+        raise UsageError("give both LON and LAT, or neither (a --photo whose EXIF has a GPS position)")
+    if args.lon is None and args.photo is None:
+        raise UsageError("where: give LON LAT, or a --photo whose EXIF has a GPS position")
     store, service = _context(args)
     try:
         actor = office(args, store)

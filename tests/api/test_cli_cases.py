@@ -297,6 +297,29 @@ def test_photo_is_stored_and_shown(cli_store: str, capsys, tmp_path: Path) -> No
     assert run_json(capsys, "cases", "show", case["case_id"])[1] == case
 
 
+def test_a_photo_with_gps_places_the_case(cli_store: str, capsys, tmp_path: Path) -> None:
+    from PIL import Image
+
+    lon, lat = IN_C1_ONLY
+    image = Image.new("RGB", (40, 30), (90, 90, 90))
+    exif = Image.Exif()
+    exif.get_ifd(0x8825).update({1: "N", 2: _dms(lat), 3: "E", 4: _dms(lon)})  # the phone's GPS
+    picture = tmp_path / "gps.jpg"
+    image.save(picture, "JPEG", exif=exif)
+    code, case = run_json(capsys, "cases", "add", "--category", "dirty_road", "--photo", str(picture), "--at", AT)
+    assert code == 0 and case["location_source"] == "photo_exif" and case["feature"]["feature_id"] == "C1"
+    assert case["lon"] == pytest.approx(lon, abs=1e-4) and case["lat"] == pytest.approx(lat, abs=1e-4)
+    # neither a place nor a photo: usage error
+    code, _, err = run(capsys, "cases", "add", "--category", "dirty_road")
+    assert code == 2 and "give LON LAT, or a --photo" in err
+
+
+def _dms(value: float) -> tuple[float, float, float]:
+    degrees = int(value)
+    minutes = (value - degrees) * 60
+    return (float(degrees), float(int(minutes)), round((minutes - int(minutes)) * 60, 4))
+
+
 # ----------------------------------------------------------------------------- import
 
 
