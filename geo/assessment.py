@@ -688,11 +688,13 @@ def _dispute_holders(
     pair_dispute = np.repeat(first, count) + (np.arange(len(pair_row)) - run_start)
     at = disputes_at[pair_dispute]
     holding = (since[pair_row] <= at) & ((until[pair_row] == _NAT) | (at < until[pair_row]))
-    unit, case, at = row_unit[pair_row][holding], row_case[pair_row][holding], at[holding]
+    unit, case, event = row_unit[pair_row][holding], row_case[pair_row][holding], pair_dispute[holding]
     if not len(unit):
         return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
-    key = np.unique(np.stack([unit, case, at]), axis=1)  # a unit holding a case twice over counts once
-    return key[0], key[1]
+    # one count per dispute event and unit: a unit holding the case by two rows counts once,
+    # two disputes (even at the same instant) count twice
+    key = np.unique(np.stack([unit, event, case]), axis=1)
+    return key[0], key[2]
 
 
 def _standings(
