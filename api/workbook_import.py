@@ -30,7 +30,7 @@ from typing import Any
 from geo.assignment_diff import UNIT_FIELDS, AssignmentRow, EditedResponsibility, UnitRow
 from geo.dataset import Dataset
 from geo.findings import Findings
-from maps.tables import UNIT_COLUMNS, ZONE_COLUMNS
+from maps.tables import STANDARD_COLUMNS, UNIT_COLUMNS, ZONE_COLUMNS
 from maps.wording import WORDS
 
 MAX_WORKBOOK_MB = 100
@@ -78,6 +78,7 @@ def _header_map(columns: dict[str, tuple[str, str, str | None]], extra: dict[str
 
 ZONE_HEADERS = _header_map(ZONE_COLUMNS, {"layer": "layer", "图层": "layer", "截止日期": "valid_until"})
 UNIT_HEADERS = _header_map(UNIT_COLUMNS, {"unit_name": "name", "名称": "name"})
+STANDARD_HEADERS = _header_map(STANDARD_COLUMNS, {})
 ROLE_LABELS = {
     **{_normal(WORDS[lang][f"role_{role}"]): role for lang in WORDS for role in ("lead", "shared", "supervisor")},
     **{role: role for role in ("lead", "shared", "supervisor")},
@@ -130,6 +131,12 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
             f"{name}: no sheet has a responsibility header (编号 / 单位编号 ... as `respmap export` writes); "
             f"sheets: {', '.join(s.title for s in all_sheets)[:200] or 'none'}"
         )
+    standard_sheets = [
+        s
+        for s in sheets
+        if "standard_id" in s.fields.values() and not {"feature_id", "unit_id"} & set(s.fields.values())
+    ]
+    _note_standard_edits(name, standard_sheets, ds, findings)
     units = _read_units(name, unit_sheets, findings)
     unit_names = _unit_names(ds, units)
     contacts = _unit_contacts(ds, units)
@@ -209,6 +216,8 @@ def _sheet_from_rows(title: str, values: list[tuple[Any, ...]]) -> _Sheet:
             table = ZONE_HEADERS
         elif any(ZONE_HEADERS.get(t) == "unit_id" for t in texts) and any(UNIT_HEADERS.get(t) == "name" for t in texts):
             table = UNIT_HEADERS
+        elif any(STANDARD_HEADERS.get(t) == "standard_id" for t in texts):
+            table = STANDARD_HEADERS
         else:
             continue
         fields: dict[int, str] = {}
@@ -248,6 +257,46 @@ def _text(value: Any) -> str:
     if isinstance(value, dt.date):
         return value.isoformat()
     return str(value).strip()
+
+
+def _note_standard_edits(name: str, sheets: list[_Sheet], ds: Dataset, findings: Findings) -> None:
+    """Standards are not changed by an import (they are the office's rules, in standards.csv): an
+    edit of the standards sheet is named in a warning rather than dropped silently."""
+    known = {str(r["standard_id"]): r for r in ds.standards.to_dict(orient="records")}
+    for sheet in sheets:
+        for row_number, values in sheet.rows:
+            standard_id = _text(_cell(sheet, values, "standard_id"))
+            old = known.get(standard_id)
+            if old is None:
+                edited = [f"new standard {standard_id or '(no id)'}"]
+            else:
+                edited = []
+                for field in sorted(set(sheet.fields.values()) - {"standard_id"}):
+                    typed, before = _text(_cell(sheet, values, field)), old.get(field)
+                    if not _same_value(before, typed):
+                        shown = "" if before is None or before != before else _text(before)
+                        edited.append(f"{field} {shown or '-'} -> {typed or '-'}")
+            if edited:
+                findings.warning(
+                    "standards_not_read",
+                    f"{name} sheet {sheet.title!r} row {row_number}: {'; '.join(edited)[:300]} is not applied; "
+                    "standards are changed in the dataset's standards table",
+                    file=name,
+                    feature_id=standard_id,
+                    field="standard_id",
+                )
+
+
+def _same_value(old: Any, typed: str) -> bool:
+    """A table value and a cell's text are the same (numbers as numbers; blank as missing)."""
+    if old is None or (isinstance(old, float) and old != old):
+        return typed == ""
+    if isinstance(old, float):
+        try:
+            return abs(float(typed.replace(",", "")) - old) < 1e-9
+        except ValueError:
+            return False
+    return str(old) == typed
 
 
 def _read_units(name: str, sheets: list[_Sheet], findings: Findings) -> list[UnitRow] | None:

@@ -138,3 +138,15 @@ def test_a_contact_edited_on_a_layer_sheet_is_named_not_dropped_silently(mini_ds
         ("warning", "contact_not_read", "C2", "unit_contact")
     ]
     assert "'周敏' differs from 刘洋 for unit U2" in edited.findings[0].message
+
+
+def test_an_edited_standard_is_named_not_applied(mini_ds: Dataset, tmp_path: Path) -> None:
+    header = ["标准编号", "适用类别", "等级", "保洁经费（元/平方米·年）"]
+    rows = [header, ["S-1", "*", "一级", 12], ["S-2", "*", "二级", "12.5"], ["S-9", "*", "特级", 20]]
+    layer_sheet = [ZONE_HEADER, ["C1", None, "市民政局", "U1", "牵头"]]
+    edited = read_workbook(_workbook(tmp_path / "wb.xlsx", {"x": layer_sheet, "保洁标准": rows}), mini_ds)
+    assert [(f.level, f.code, f.feature_id) for f in edited.findings] == [
+        ("warning", "standards_not_read", "S-2"),  # S-1 as it is: nothing to say
+        ("warning", "standards_not_read", "S-9"),
+    ]
+    assert "yuan_per_m2_year 10 -> 12.5 is not applied" in edited.findings[0].message
