@@ -146,6 +146,7 @@ def here_payload(
     cases_url: str | None = None,
     categories_url: str = "/categories",
     photo_limit_mb: float = 10.0,
+    me_url: str = "/me",
 ) -> dict[str, Any]:
     """What the phone page needs: words, the lookup route, districts for context, tiles, the report's routes."""
     lang = options.lang or ds.lang
@@ -175,6 +176,7 @@ def here_payload(
         else {
             "cases_url": cases_url,
             "categories_url": categories_url,
+            "me_url": me_url,
             "photo_limit_bytes": int(photo_limit_mb * MB),
         },
         "datum": options.datum,
@@ -202,6 +204,7 @@ def render_here(
     cases_url: str | None = "/cases",
     categories_url: str = "/categories",
     photo_limit_mb: float = 10.0,
+    me_url: str = "/me",
 ) -> str:
     """The ``/here`` page as HTML (assets linked under ``prefix + /assets``).
 
@@ -217,6 +220,7 @@ def render_here(
         cases_url=cases_url,
         categories_url=categories_url,
         photo_limit_mb=photo_limit_mb,
+        me_url=me_url,
     )
     lang = options.lang or ds.lang
     return _TEMPLATE.format(

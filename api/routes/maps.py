@@ -185,6 +185,7 @@ async def here_page(
                 cases_url=prefix + "/cases",
                 categories_url=prefix + "/categories",
                 photo_limit_mb=photo_limit_mb,
+                me_url=prefix + "/me",
             ),
         )
     except TilesError as exc:

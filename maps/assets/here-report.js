@@ -243,7 +243,7 @@
     var panel = R.panel = F.add(host, 'section', 'report-panel');
     panel.hidden = true;
     F.add(panel, 'h2', 'report-title', W.report_open);
-    F.add(panel, 'p', 'report-who', F.csrf() ? W.report_as_user : W.report_as_public);
+    var who = F.add(panel, 'p', 'report-who', F.csrf() ? W.report_as_user : W.report_as_public);
     R.whereBox = F.add(panel, 'div', 'report-where');
     buildTyped(panel);
     var ready = loadCategories(panel);
@@ -259,6 +259,16 @@
       R.button.addEventListener('click', submit);
       R.statusBox = F.add(panel, 'p', 'report-status');
       R.statusBox.setAttribute('role', 'status');
+      if (F.csrf() && R.data.me_url) {
+        // Signed in: only an inspector or the office may report under their name (a unit may not).
+        F.api(R.data.me_url).then(function (me) {
+          if (me.role !== 'inspector' && me.role !== 'admin') {
+            who.textContent = W.report_not_allowed.replace('{role}', me.role);
+            who.className = 'report-who field-error';
+            R.button.disabled = true;
+          }
+        }, function () { who.textContent = W.report_as_public; });
+      }
       R.pendingBox = F.add(panel, 'p', 'report-pending');
       R.sentList = F.add(panel, 'ul', 'report-sent');
       showWhere();

@@ -316,6 +316,12 @@ def test_login_follows_only_paths_on_this_site(field: dict[str, str], browser: B
     page.wait_for_function("() => window.respmapReady === true")
     assert "督查员" in page.locator("#field-status").inner_text()
     assert page.locator("button[data-action]").count() == 0
+    # Nor may a unit report under its name on /here (the engine would refuse it): said before trying.
+    page.goto(field["base"] + "/here")
+    page.wait_for_function("() => window.respmapReady === true")
+    _open_report(page)
+    page.wait_for_function("() => document.querySelector('.report-who').textContent.includes('不能上报')")
+    assert page.locator(".report-send").is_disabled()
     _clean(phone)
     phone.page.context.close()
 
@@ -463,3 +469,13 @@ def test_typed_coordinates_from_chinese_map_apps(
     assert abs(case["lon"] - lon) < 2e-6 and abs(case["lat"] - lat) < 2e-6  # back to WGS-84 on the server
     _clean(phone)
     phone.page.context.close()
+
+
+def test_field_pages_in_english(field: dict[str, str]) -> None:
+    answer = httpx.get(field["base"] + "/inbox", params={"lang": "en"}, timeout=30)
+    assert answer.status_code == 200 and '<html lang="en">' in answer.text
+    assert '<h1 class="field-title" id="field-title">Our open cases</h1>' in answer.text
+    assert '"rectify":"Rectified"' in answer.text.replace(" ", "")
+    assert (
+        httpx.get(field["base"] + "/inbox", params={"lang": "fr"}, timeout=30).status_code == 400
+    )  # named, not guessed
