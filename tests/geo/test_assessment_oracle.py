@@ -154,12 +154,20 @@ def oracle(frames: CaseFrames) -> dict[str, dict[str, Counter]]:
         )
         figures["cases_on_lines"] = figures["attributed"] and case.layer == "streets"
         figures["rework"] = int(((mine["action"] == "send_back") & (mine["at"] >= START)).sum())
+        # rectified: the last rectification in the period, after the unit got the case (first dispatch or reassignment)
+        handed = [t for t in (mine.loc[mine["action"] == "dispatch", "at"].min(),
+                              mine.loc[mine["action"] == "reassign", "at"].max()) if not pd.isna(t)]  # fmt: skip
+        rectifications = mine.loc[mine["action"] == "rectify", "at"]
+        last_rectify = rectifications.iloc[-1] if len(rectifications) else None
+        figures["rectified"] = bool(handed) and last_rectify is not None and last_rectify >= max(START, max(handed))
+        hours = (last_rectify - max(handed)) / pd.Timedelta(hours=1) if figures["rectified"] else 0.0
         holders = frames.case_units[frames.case_units["case_id"] == case.case_id]
         at_end = holders[(holders["since"] < END) & (holders["until"].isna() | (holders["until"] >= END))]
         for unit in set(at_end["unit_id"]):
             for name, count in figures.items():
                 if count:
                     result[unit][name][case.case_id] += int(count)
+            result[unit]["_hours"][case.case_id] += hours
         for dispute_at in mine.loc[(mine["action"] == "dispute") & (mine["at"] >= START), "at"]:
             then = holders[
                 (holders["since"] <= dispute_at) & (holders["until"].isna() | (dispute_at < holders["until"]))
@@ -171,7 +179,7 @@ def oracle(frames: CaseFrames) -> dict[str, dict[str, Counter]]:
 
 FIGURES_CHECKED = (
     "attributed", "due", "postponed", "closed_on_time", "late", "closed", "overdue_open", "cases_on_lines", "rework",
-    "disputes",
+    "disputes", "rectified",
 )  # fmt: skip
 
 
@@ -186,6 +194,9 @@ def test_every_unit_figure_matches_the_case_by_case_reading(frames: CaseFrames) 
             got = Counter(standing.case_ids[name].tolist())
             assert got == expected[unit][name], (unit, name)
             assert standing.figures[name] == sum(expected[unit][name].values())
+        rectified = standing.figures["rectified"]
+        hours = sum(expected[unit]["_hours"].values())
+        assert standing.figures["avg_hours_to_rectify"] == (None if not rectified else pytest.approx(hours / rectified))
         due, postponed = standing.figures["due"], standing.figures["postponed"]
         assert standing.figures["closed_on_time"] + standing.figures["late"] == due - postponed
         rate = standing.figures["on_time_rate"]
