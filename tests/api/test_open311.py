@@ -214,3 +214,24 @@ def test_public_posting_is_rate_limited(client: TestClient, monkeypatch: pytest.
     third = _post(client)
     assert third.status_code == 429 and int(third.headers["retry-after"]) > 0
     assert "too many" in third.json()[0]["description"]
+
+
+@pytest.mark.parametrize(
+    ("params", "fragment"),
+    [
+        ({"status": "pending"}, "status must be open or closed"),  # the spec has two statuses
+        ({"start_date": "yesterday"}, "start_date"),  # not a w3 date-time
+        ({"jurisdiction_id": "x" * 500}, "jurisdiction_id is longer"),  # a flood in a query value
+        ({"service_request_id": ",".join(str(i) for i in range(101))}, "at most 100"),  # too many ids at once
+    ],
+)
+def test_bad_queries_answer_in_the_spec_error_shape(client: TestClient, params: dict[str, str], fragment: str) -> None:
+    for fmt in ("json", "xml"):
+        answer = client.get(f"{V2}/requests.{fmt}", params=params)
+        assert answer.status_code == 400
+        if fmt == "json":
+            (error,) = answer.json()
+            assert error["code"] == 400 and fragment in error["description"]
+        else:
+            root = ET.fromstring(answer.text)
+            assert root.tag == "errors" and fragment in (root.findtext("error/description") or "")
