@@ -138,6 +138,17 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
     ]
     _note_standard_edits(name, standard_sheets, ds, findings)
     units = _read_units(name, unit_sheets, findings)
+    if units is not None:
+        listed = {unit.unit_id for unit in units}
+        for unit_id in (u for u in ds.units["unit_id"].astype(str) if u not in listed):
+            findings.info(
+                "unit_kept",
+                f"{name}: unit {unit_id} is not on the units sheet; kept (a unit is never deleted: "
+                "past assignments name it)",
+                file=name,
+                feature_id=unit_id,
+                field="unit_id",
+            )
     unit_names = _unit_names(ds, units)
     contacts = _unit_contacts(ds, units)
     anyone = {key: set().union(*(c[key] for c in contacts.values())) for key in ("contact", "phone")}
@@ -146,6 +157,7 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
     layers: set[str] = set()
     places: set[tuple[str, str]] = set()
     unreadable: set[tuple[str, str]] = set()
+    seen_rows: dict[tuple[Any, ...], str] = {}
     for sheet in layer_sheets:
         layer = _sheet_layer(sheet, ds, layers_of)
         where = f"{name} sheet {sheet.title!r}"
@@ -172,9 +184,21 @@ def read_workbook(path: str | Path, ds: Dataset) -> EditedResponsibility:
                 continue
             place, assignment = row
             places.add(place)
-            if assignment is not None:
-                rows.append(assignment)
-                _check_contacts(sheet, values, assignment, contacts, anyone, findings, name)
+            if assignment is None:
+                continue
+            if assignment.key() in seen_rows:
+                findings.warning(
+                    "duplicate_row",
+                    f"{assignment.source} ({assignment.feature_id}): the same as {seen_rows[assignment.key()]}; "
+                    "counted once",
+                    file=name,
+                    feature_id=assignment.feature_id,
+                    field="unit_id",
+                )
+                continue
+            seen_rows[assignment.key()] = assignment.source.removeprefix(f"{name} ")
+            rows.append(assignment)
+            _check_contacts(sheet, values, assignment, contacts, anyone, findings, name)
     return EditedResponsibility(
         source=name,
         assignments=rows,

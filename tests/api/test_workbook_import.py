@@ -150,3 +150,27 @@ def test_an_edited_standard_is_named_not_applied(mini_ds: Dataset, tmp_path: Pat
         ("warning", "standards_not_read", "S-9"),
     ]
     assert "yuan_per_m2_year 10 -> 12.5 is not applied" in edited.findings[0].message
+
+
+def test_a_row_pasted_twice_counts_once_and_a_unit_left_off_is_kept(mini_ds: Dataset, tmp_path: Path) -> None:
+    units = [
+        ["单位编号", "单位名称"],
+        ["U1", "市民政局"],
+        ["U2", "市住建局"],
+        ["U3", "老城街道办事处"],
+        ["HQ1", "x"],
+        ["HQ2", "y"],
+    ]
+    layer_sheet = [
+        ZONE_HEADER,
+        ["C1", None, None, "U1", "牵头"],
+        ["C2", None, None, "U2", "牵头"],
+        ["C1", None, None, "U1", "牵头"],
+    ]
+    edited = read_workbook(_workbook(tmp_path / "wb.xlsx", {"x": layer_sheet, "责任单位": units}), mini_ds)
+    assert [r.feature_id for r in edited.assignments] == ["C1", "C2"]
+    assert [(f.level, f.code, f.feature_id) for f in edited.findings] == [
+        ("info", "unit_kept", "U4"),
+        ("warning", "duplicate_row", "C1"),
+    ]
+    assert "wb.xlsx sheet 'x' row 4 (C1): the same as sheet 'x' row 2; counted once" == edited.findings[1].message
