@@ -16,9 +16,10 @@ city, and a sheet of the cases behind each figure) and ``assessment_districts.ge
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
@@ -36,6 +37,11 @@ from api.commands.common import (
 )
 from geo.assessment import COUNTED, FIGURE_NAMES_ZH, FIGURES, Assessment, AssessmentInputError, Standing
 from geo.assessment_rules import AssessmentRulesError
+from geo.periods import Period, dataset_timezone, parse_period
+
+if TYPE_CHECKING:
+    from cases.store import Store
+    from geo import Dataset
 
 ORDER = 76
 SHOWN = 3
@@ -228,3 +234,31 @@ def districts_geojson(assessment: Assessment, frame: Any = None) -> dict[str, An
             }
         )
     return {"type": "FeatureCollection", "features": features}
+
+
+def last_complete_month(day: dt.date, timezone: str) -> Period:
+    """The calendar month before the one holding ``day`` (a report built on 3 December covers November)."""
+    first = day.replace(day=1) - dt.timedelta(days=1)
+    return parse_period(f"{first.year}-{first.month:02d}", timezone)
+
+
+def write_period_kit(store: Store, ds: Dataset, folder: Path, period: Period | None = None) -> list[Path]:
+    """The period's assessment files and bulletin (PDF and DOCX) in ``folder``, for ``respmap build``.
+
+    ``period`` defaults to the last complete month before the dataset's reference date. Nothing is
+    written (an empty list) when no case counts in the period: a kit without cases has no assessment.
+    """
+    from api.assessment_source import assess_period, case_photos
+    from maps.bulletin import build_bulletin, write_bulletin
+
+    period = period or last_complete_month(ds.reference_date.date(), dataset_timezone(ds))
+    assessment = assess_period(store, ds, period)
+    city = assessment.city.figures
+    if not (city["attributed"] or city["due"] or city["overdue_open"]):
+        return []
+    written = write_outputs(assessment, folder, ds.frame)
+    photos = case_photos(store, assessment.overdue["case_id"].head(assessment.rules.worst_overdue).tolist())
+    bulletin = build_bulletin(ds, assessment, photos=photos)
+    for suffix in (".pdf", ".docx"):
+        written.append(write_bulletin(bulletin, folder / f"bulletin-{period.label}{suffix}"))
+    return written

@@ -3,6 +3,7 @@
 # ruff: noqa: F811 - the filled_store fixture is imported, then used by name
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -12,6 +13,9 @@ import pytest
 from pypdf import PdfReader
 
 from api.cli import main
+from api.commands.assess import last_complete_month, write_period_kit
+from geo import Dataset
+from geo.periods import parse_period
 from tests.api.assessment_store import MINI, FilledStore, filled_store  # noqa: F401 - the fixture
 
 pytestmark = pytest.mark.usefixtures("cli_env")
@@ -110,3 +114,27 @@ def test_bulletin_pdf_and_docx_from_the_store(filled_store: FilledStore, capsys,
     assert code == 0, err and "wrote" in out
     text = "".join(page.extract_text() for page in PdfReader(tmp_path / "b.pdf").pages)
     assert "快报" in text and "第 7 期" in text
+
+
+def test_the_kit_of_a_period_for_respmap_build(filled_store: FilledStore, mini_ds: Dataset, tmp_path: Path) -> None:
+    november = parse_period("2026-11", "Asia/Shanghai")
+    written = write_period_kit(filled_store.store, mini_ds, tmp_path / "kit", november)
+    assert sorted(p.name for p in written) == [
+        "assessment.json",
+        "assessment.xlsx",
+        "assessment_cases.geojson",
+        "assessment_districts.geojson",
+        "bulletin-2026-11.docx",
+        "bulletin-2026-11.pdf",
+    ]
+    assert all(p.stat().st_size > 0 for p in written)
+    # a month without cases: no assessment in the kit
+    assert write_period_kit(filled_store.store, mini_ds, tmp_path / "empty", parse_period("2026-09")) == []
+
+
+@pytest.mark.parametrize(
+    ("day", "label"),
+    [("2026-12-03", "2026-11"), ("2027-01-01", "2026-12"), ("2026-03-31", "2026-02")],  # mid-month, new year, month end
+)
+def test_last_complete_month(day: str, label: str) -> None:
+    assert last_complete_month(dt.date.fromisoformat(day), "Asia/Shanghai").label == label
