@@ -465,7 +465,7 @@ def test_the_demo_holds_on_any_day_it_is_tried(demo: Demo) -> None:
                 assert end < today, (fid, row)
                 after = (end + timedelta(days=1)).isoformat()
                 assert any(r["role"] == row["role"] and r["valid_from"] == after for r in rows), (fid, row)
-    later = today.replace(year=today.year + 10).isoformat()
+    later = (today + timedelta(days=3653)).isoformat()  # ten years on (no 29 February trap)
     for rows in demo.rows_by_feature.values():
         assert _leads_at(rows, today.isoformat()) == _leads_at(rows, later)
 
