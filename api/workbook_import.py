@@ -225,11 +225,52 @@ def _read_sheets(path: Path) -> tuple[list[_Sheet], dt.datetime | None]:
     try:
         for ws in workbook.worksheets:
             values = [tuple(row) for row in ws.iter_rows(values_only=True)]
-            sheets.append(_sheet_from_rows(ws.title, values))
+            merged = _merged_ranges(path, getattr(ws, "_worksheet_path", None))
+            sheets.append(_sheet_from_rows(ws.title, _fill_merged(values, merged)))
         created = workbook.properties.created
     finally:
         workbook.close()
     return sheets, created if isinstance(created, dt.datetime) else None
+
+
+MERGE_CELL = re.compile(rb'<(?:\w+:)?mergeCell\s+ref="([A-Z]+[0-9]+:[A-Z]+[0-9]+)"')
+
+
+def _merged_ranges(path: Path, sheet_xml: str | None) -> list[tuple[int, int, int, int]]:
+    """The sheet's merged cells as (min_col, min_row, max_col, max_row), 1-based.
+
+    Offices merge the 编号 and 名称 cells of a street's stretches; only the first cell keeps the
+    value. openpyxl's read-only sheets do not report merges, so they are read from the sheet's XML.
+    """
+    from openpyxl.utils.cell import range_boundaries
+
+    if not sheet_xml:
+        return []
+    try:
+        with zipfile.ZipFile(path) as archive:
+            data = archive.read(sheet_xml.lstrip("/"))
+    except (KeyError, OSError, zipfile.BadZipFile):
+        return []
+    return [range_boundaries(ref.decode()) for ref in MERGE_CELL.findall(data)]
+
+
+def _fill_merged(values: list[tuple[Any, ...]], merged: list[tuple[int, int, int, int]]) -> list[tuple[Any, ...]]:
+    """Every cell of a merged range gets the range's value, as the person sees it."""
+    if not merged:
+        return values
+    rows = [list(row) for row in values]
+    for min_col, min_row, max_col, max_row in merged:
+        if min_row > len(rows):
+            continue
+        first = rows[min_row - 1]
+        value = first[min_col - 1] if min_col - 1 < len(first) else None
+        for r in range(min_row - 1, min(max_row, len(rows))):
+            row = rows[r]
+            if len(row) < max_col:
+                row.extend([None] * (max_col - len(row)))
+            for c in range(min_col - 1, max_col):
+                row[c] = value
+    return [tuple(row) for row in rows]
 
 
 def _sheet_from_rows(title: str, values: list[tuple[Any, ...]]) -> _Sheet:

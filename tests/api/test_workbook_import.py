@@ -174,3 +174,24 @@ def test_a_row_pasted_twice_counts_once_and_a_unit_left_off_is_kept(mini_ds: Dat
         ("warning", "duplicate_row", "C1"),
     ]
     assert "wb.xlsx sheet 'x' row 4 (C1): the same as sheet 'x' row 2; counted once" == edited.findings[1].message
+
+
+def test_merged_cells_hold_their_value_in_every_row(mini_ds: Dataset, tmp_path: Path) -> None:
+    rows = [
+        ZONE_HEADER,
+        ["S1", "幸福巷", "市民政局", "U1", "牵头", 0, 400],
+        [None, None, "市住建局", "U2", "牵头", 400, 1000],  # 编号 and 名称 merged with the row above
+        [None, None, "老城街道办事处", "U3", "监督", None, None],
+    ]
+    path = _workbook(tmp_path / "wb.xlsx", {"街巷": rows})
+    workbook = openpyxl.load_workbook(path)
+    workbook["街巷"].merge_cells("A2:A4")
+    workbook["街巷"].merge_cells("B2:B4")
+    workbook.save(path)
+    edited = read_workbook(path, mini_ds)
+    assert edited.findings == []
+    assert [(r.feature_id, r.unit_id, r.role) for r in edited.assignments] == [
+        ("S1", "U1", "lead"),
+        ("S1", "U2", "lead"),
+        ("S1", "U3", "supervisor"),
+    ]
