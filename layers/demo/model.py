@@ -27,7 +27,7 @@ CENTRE_LON, CENTRE_LAT = 109.03, 32.69
 TILE_W_M, TILE_H_M = 9000.0, 6000.0  # one town tile; --scale N lays N tiles side by side
 BANK_OFFSET_M = 150.0
 
-# Counts at scale 1; every one is multiplied by --scale.
+# Counts per town tile (scale 1); --scale N multiplies every one.
 N_DISTRICTS = 16
 N_VILLAGES = 24
 N_STREETS = 177
@@ -162,7 +162,7 @@ class Demo:
     district_tree: shapely.STRtree
     district_edges: np.ndarray  # district boundaries as lines (main roads, the river, the frame)
     entrance_lines: list[shapely.Geometry]
-    entrance_anchors: list[tuple[str, float]]
+    entrance_sides: list[str]  # W, E, N or S: the side of the town each entrance leaves by
     # set by places
     village_geoms: np.ndarray
     street_geoms: np.ndarray

@@ -19,7 +19,7 @@ import numpy as np
 _POOLS = tomllib.loads((Path(__file__).with_name("names.toml")).read_text(encoding="utf-8"))
 
 DISTRICT_BASES: list[str] = _POOLS["district_bases"]
-RIVER_NAMES: list[str] = _POOLS["river_names"]
+RIVER_NAME: str = _POOLS["river_name"]
 DEPARTMENTS: list[str] = _POOLS["departments"]
 IDLE_DEPARTMENT: str = _POOLS["idle_department"]
 COUNTIES: list[str] = _POOLS["counties"]

@@ -32,8 +32,8 @@ import numpy as np
 import shapely
 import shapely.ops
 
-from .model import BANK_OFFSET_M, TILE_H_M, TILE_W_M, Demo, Feature, make_ids
-from .names import DISTRICT_BASES, ENTRANCE_ROADS, RIVER_NAMES, SIDE_WORD, cn_number, dedupe
+from .model import BANK_OFFSET_M, N_DISTRICTS, N_ENTRANCES, TILE_H_M, TILE_W_M, Demo, Feature, make_ids
+from .names import DISTRICT_BASES, ENTRANCE_ROADS, RIVER_NAME, SIDE_WORD, cn_number, dedupe
 
 KNOT_STEP_M = 50.0  # vertex spacing along the longitudinal lines
 TRANSVERSE_STEP_M = 60.0  # vertex spacing along the transverse roads
@@ -289,6 +289,8 @@ def _bank_stretch(bank: np.ndarray, u_from: float, u_to: float) -> np.ndarray:
 def build_plan(st: Demo) -> None:
     """Districts, riverbank segments and city entrances for every tile of the frame."""
     tile = build_tile()
+    if len(tile.cells) != N_DISTRICTS or len(tile.entrance_paths) != N_ENTRANCES:
+        raise RuntimeError("the plan's districts or entrances do not match the demo's counts")
     rng = st.rng
     districts: list[Feature] = []
     banks: list[Feature] = []
@@ -302,7 +304,7 @@ def build_plan(st: Demo) -> None:
     for copy, (ox, oy) in enumerate(st.tile_origins):
         origin = np.array([ox, oy])
         suffix = cn_number(copy + 1) if copy else ""
-        river = RIVER_NAMES[0]
+        river = RIVER_NAME
         first = len(districts)
         for rank, i in enumerate(order):
             b, k, ring, edges = tile.cells[i]
@@ -351,7 +353,7 @@ def build_plan(st: Demo) -> None:
     st.district_edges = shapely.boundary(st.district_geoms)
     st.water = np.array(waters, dtype=object)
     st.entrance_lines = entrance_lines
-    st.entrance_anchors = [(side, 0.0) for side in entrance_sides]
+    st.entrance_sides = entrance_sides
     _check_tiling(st)
     # Riverbank segments keep plan order (west to east per bank); ids follow it.
     ids_rb = make_ids("riverbank_segments", len(banks), st.scale)
@@ -365,10 +367,7 @@ def _entrance_features(st: Demo) -> None:
     """Turn the entrance stretches into features named after their road and side."""
     rng = st.rng
     names = dedupe(
-        [
-            f"{ENTRANCE_ROADS[i % len(ENTRANCES)]}{SIDE_WORD[side]}入口"
-            for i, (side, _) in enumerate(st.entrance_anchors)
-        ]
+        [f"{ENTRANCE_ROADS[i % len(ENTRANCES)]}{SIDE_WORD[side]}入口" for i, side in enumerate(st.entrance_sides)]
     )
     feats = []
     for i, g in enumerate(st.entrance_lines):
