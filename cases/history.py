@@ -143,3 +143,17 @@ def get_change(store: Store, change_id: int) -> dict[str, Any] | None:
     with store.reading() as session:
         row = session.get(AssignmentChange, change_id)
         return None if row is None else change_dict(row)
+
+
+def change_opening(
+    store: Store, dataset_path: Path, feature_id: str, unit_id: str, effective: dt.date
+) -> dict[str, Any] | None:
+    """The recorded change that made ``unit_id`` hold ``feature_id`` from ``effective`` (None: before any)."""
+    for change in list_changes(store, dataset_path, feature_id=feature_id, unit_id=unit_id):
+        if change["effective"] != effective.isoformat():
+            continue
+        diff = change["diff"]
+        opened = [*diff.get("opened", []), *(c["after"] for c in diff.get("changed", []))]
+        if any(r["feature_id"] == feature_id and r["unit_id"] == unit_id for r in opened):
+            return change
+    return None

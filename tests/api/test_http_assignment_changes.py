@@ -112,6 +112,20 @@ def test_a_planner_reassigns_a_stretch_dry_run_then_applied(client: TestClient, 
     assert client.get("/history", params={"unit_id": "U1"}, headers=_auth(client, "inspector")).json()["count"] == 0
     assert client.get("/history/999", headers=_auth(client, "inspector")).status_code == 404
     assert client.get("/history").status_code == 401
+    # Who held S1 on a date after the change, since when, and who decided it.
+    place = client.get(
+        "/history/place",
+        params={"layer": "streets", "feature_id": "S1", "date": "2027-02-01"},
+        headers=_auth(client, "inspector"),
+    )
+    assert place.status_code == 200, place.text
+    holders = {h["unit_id"]: h for h in place.json()["holders"]}
+    assert holders["U4"]["since"] == "2027-01-01" and holders["U4"]["unit_name"] == "空闲单位"
+    assert holders["U4"]["change"]["by"] == "规划科 王芳" and holders["U4"]["change"]["reason"] == "路段调整"
+    assert holders["U2"]["since"] is None and holders["U2"]["row_from"] == "2027-01-01"  # re-cut, never let go
+    assert holders["U1"]["change"] is None  # its row was not touched
+    missing = {"layer": "streets", "feature_id": "S99"}
+    assert client.get("/history/place", params=missing, headers=_auth(client, "inspector")).status_code == 404
 
 
 @pytest.mark.parametrize(("role", "status"), [("unit", 403), ("inspector", 403), (None, 401)])
