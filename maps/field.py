@@ -106,6 +106,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "report_pending": "待发送 {n} 条（联网后自动发送）",
         "report_refused": "服务器拒收一条离线上报：",
         "report_not_allowed": "以 {role} 身份登录时不能上报：请退出后匿名上报，或以督查员登录",
+        "lookup_offline": "没有网络：联网后再查询责任单位；现在仍可上报，联网后自动发送",
     },
     "en": {
         "login_title": "Sign in",
@@ -183,6 +184,7 @@ FIELD_LABELS: dict[str, dict[str, str]] = {
         "report_pending": "{n} waiting to be sent (sent when back online)",
         "report_refused": "The server refused a report kept offline:",
         "report_not_allowed": "Signed in as {role}, you cannot report: sign out to report anonymously, or sign in as an inspector",
+        "lookup_offline": "No connection: the responsible unit is asked when back online; you can still report now",
     },
 }
 

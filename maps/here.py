@@ -147,6 +147,7 @@ def here_payload(
     categories_url: str = "/categories",
     photo_limit_mb: float = 10.0,
     me_url: str = "/me",
+    worker_url: str | None = None,
 ) -> dict[str, Any]:
     """What the phone page needs: words, the lookup route, districts for context, tiles, the report's routes."""
     lang = options.lang or ds.lang
@@ -177,6 +178,8 @@ def here_payload(
             "cases_url": cases_url,
             "categories_url": categories_url,
             "me_url": me_url,
+            # The service worker that keeps the page for use with no signal (maps/assets/here-sw.js).
+            "worker_url": worker_url,
             "photo_limit_bytes": int(photo_limit_mb * MB),
         },
         "datum": options.datum,
@@ -205,6 +208,7 @@ def render_here(
     categories_url: str = "/categories",
     photo_limit_mb: float = 10.0,
     me_url: str = "/me",
+    worker_url: str | None = None,
 ) -> str:
     """The ``/here`` page as HTML (assets linked under ``prefix + /assets``).
 
@@ -221,6 +225,7 @@ def render_here(
         categories_url=categories_url,
         photo_limit_mb=photo_limit_mb,
         me_url=me_url,
+        worker_url=worker_url,
     )
     lang = options.lang or ds.lang
     return _TEMPLATE.format(

@@ -15,7 +15,7 @@ from fastapi.responses import HTMLResponse, Response
 from api.dependencies import DatasetDep
 from api.errors import error_answer, error_responses
 from maps.field import FIELD_CSP, FieldPage, render_field_page
-from maps.vendor import AssetsMissingError
+from maps.vendor import OWN_ASSETS, AssetsMissingError
 
 ORDER = 85
 router = APIRouter(tags=["field pages"])
@@ -43,6 +43,16 @@ def _page(request: Request, ds: DatasetDep, kind: FieldPage, lang: str | None) -
             "Cache-Control": "no-cache",
             "X-Frame-Options": "DENY",
         },
+    )
+
+
+@router.get("/here-sw.js", include_in_schema=False)
+async def here_worker() -> Response:
+    """The service worker of /here (at the root, so that its scope can be the whole site's pages it keeps)."""
+    return Response(
+        (OWN_ASSETS / "here-sw.js").read_bytes(),
+        media_type="text/javascript; charset=utf-8",
+        headers={"Cache-Control": "no-cache", "X-Content-Type-Options": "nosniff"},
     )
 
 

@@ -186,6 +186,7 @@ async def here_page(
                 categories_url=prefix + "/categories",
                 photo_limit_mb=photo_limit_mb,
                 me_url=prefix + "/me",
+                worker_url=prefix + "/here-sw.js",
             ),
         )
     except TilesError as exc:

@@ -232,6 +232,23 @@
     });
   }
 
+  /** Let the page open with no signal next time: a service worker keeps the files it is built from. */
+  function keepForOffline() {
+    var url = R.data.worker_url;
+    if (!url || !('serviceWorker' in navigator) || !navigator.onLine) { return; }
+    var scope = url.slice(0, url.lastIndexOf('/') + 1);
+    navigator.serviceWorker.addEventListener('message', function (event) {
+      if (event.data && event.data.cached) { document.documentElement.setAttribute('data-offline-ready', String(event.data.cached)); }
+    });
+    navigator.serviceWorker.register(url, { scope: scope }).then(function () { return navigator.serviceWorker.ready; }).then(function (registration) {
+      var urls = [window.location.pathname + window.location.search, R.data.categories_url];
+      document.querySelectorAll('script[src], link[rel=stylesheet][href]').forEach(function (node) {
+        urls.push(node.getAttribute('src') || node.getAttribute('href'));
+      });
+      registration.active.postMessage({ cache: urls });
+    }).catch(function () {});
+  }
+
   R.init = function () {
     var H = window.respmapHere;
     if (!H || !H.data || !H.data.report) { return; }
@@ -282,6 +299,7 @@
     var previous = H.onAnswer;
     H.onAnswer = function (answer) { if (previous) { previous(answer); } if (R.whereBox) { showWhere(); } };
     window.addEventListener('online', function () { R.flush(); });
+    keepForOffline();
     window.addEventListener('offline', function () { if (R.whereBox) { showWhere(); } });
   };
 

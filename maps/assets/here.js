@@ -182,6 +182,13 @@
     }
     // The point asked, as given: the report on this page (here-report.js) sends it with the case.
     H.lastAsked = { lon: Number(lon), lat: Number(lat), crs: crs };
+    if (navigator.onLine === false) {
+      // No signal: don't knock on a closed door; the report can still be made and kept.
+      H.lastAnswer = null;
+      status(H.words.lookup_offline || H.words.lookup_failed);
+      if (H.onAnswer) { H.onAnswer(null); }
+      return Promise.resolve(null);
+    }
     status(H.words.lookup_wait);
     var params = new URLSearchParams({ lon: Number(lon).toFixed(7), lat: Number(lat).toFixed(7), crs: crs });
     if (H.data.date) { params.set('date', H.data.date); }

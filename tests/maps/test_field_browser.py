@@ -479,3 +479,34 @@ def test_field_pages_in_english(field: dict[str, str]) -> None:
     assert (
         httpx.get(field["base"] + "/inbox", params={"lang": "fr"}, timeout=30).status_code == 400
     )  # named, not guessed
+
+
+def test_here_opens_with_no_signal_and_the_report_waits(
+    field: dict[str, str], browser: Browser, mini_ds: Dataset
+) -> None:
+    base = field["base"]
+    lon, lat = wgs84_along(mini_ds, "S1", 900.0)  # U2's stretch
+    phone = _phone(browser, lon, lat)
+    page = phone.page
+    page.goto(base + "/here")  # once with signal: the worker keeps the page
+    page.wait_for_function("() => Number(document.documentElement.getAttribute('data-offline-ready') || 0) > 3")
+    page.context.set_offline(True)
+    page.reload()  # in an old alley: the page opens from what the worker kept
+    page.wait_for_function("() => window.respmapReady === true && navigator.onLine === false")
+    assert "没有网络" in page.locator("#here-status").inner_text()  # located, but no lookup tried
+    _open_report(page)
+    assert "离线" in page.locator(".report-where-unit").inner_text()
+    page.click(".field-choice[data-value=hostile]")  # categories kept from the online visit
+    page.fill("#report-note", "无信号上报")
+    page.click(".report-send")
+    page.wait_for_function("() => document.documentElement.getAttribute('data-report-pending') === '1'")
+    with page.expect_response(lambda r: r.url.endswith("/cases") and r.request.method == "POST") as posted:
+        page.context.set_offline(False)
+    assert posted.value.status == 201
+    page.wait_for_function("() => document.documentElement.getAttribute('data-report-pending') === '0'")
+    with _office(field) as office:
+        found = office.get("/cases", params={"category": "hostile"}).json()
+    assert [f["properties"]["note"] for f in found["features"]] == ["无信号上报"]
+    assert [u["unit_id"] for u in found["features"][0]["properties"]["units"]] == ["U2"]
+    _clean(phone)
+    phone.page.context.close()
