@@ -3,8 +3,8 @@
  *
  * The page, once loaded online, hands the worker the files it was built from (its own
  * URL, scripts, styles, the categories); the worker keeps them in one cache. Afterwards
- * the page and /categories are fetched network-first (fresh when there is signal, the
- * kept copy when not) and the assets cache-first. Nothing else is touched: lookups,
+ * they are fetched network-first: fresh when there is signal (so an upgraded server's
+ * scripts are never hidden behind old copies), the kept copy when not. Nothing else is touched: lookups,
  * reports and every other page go to the network as if there were no worker (a report
  * made offline waits in IndexedDB, see here-report.js).
  */
@@ -43,26 +43,11 @@ function networkFirst(request) {
   });
 }
 
-function cacheFirst(request) {
-  return caches.match(request).then(function (kept) {
-    return kept || fetch(request).then(function (response) {
-      if (response.ok) {
-        var copy = response.clone();
-        caches.open(CACHE).then(function (cache) { cache.put(request, copy); });
-      }
-      return response;
-    });
-  });
-}
-
 self.addEventListener('fetch', function (event) {
   var request = event.request;
   if (request.method !== 'GET') { return; }
   var url = new URL(request.url);
   if (url.origin !== self.location.origin) { return; }
-  if (url.pathname === BASE + '/here' || url.pathname === BASE + '/categories') {
-    event.respondWith(networkFirst(request));
-  } else if (url.pathname.indexOf(BASE + '/assets/') === 0) {
-    event.respondWith(cacheFirst(request));
-  }
+  var kept = url.pathname === BASE + '/here' || url.pathname === BASE + '/categories' || url.pathname.indexOf(BASE + '/assets/') === 0;
+  if (kept) { event.respondWith(networkFirst(request)); }
 });
