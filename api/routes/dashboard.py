@@ -25,13 +25,17 @@ from maps.dashboard import DASHBOARD_CSP, render_dashboard_page
 from maps.vendor import AssetsMissingError
 
 ORDER = 86
-router = APIRouter(tags=["field pages"])
+router = APIRouter(tags=["assessment"])
 
 
 @router.get(
     "/dashboard",
     response_class=HTMLResponse,
-    responses={200: {"content": {"text/html": {}}, "description": "an HTML page"}, **error_responses(400, 403, 503)},
+    responses={
+        200: {"content": {"text/html": {}}, "description": "an HTML page"},
+        303: {"description": "not signed in: to /login, and back here after"},
+        **error_responses(400, 401, 403, 503),
+    },
     summary="The office's dashboard: figures, trends, rankings, cases on a map (admin)",
 )
 async def dashboard(
