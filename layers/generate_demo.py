@@ -34,7 +34,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from demo.builder import build
-from demo.cases import make_cases, replay_cases, summary, write_cases
+from demo.cases import ReplayError, make_cases, replay_cases, summary, write_cases
 from demo.model import DEFAULT_SEED
 from demo.writers import listing, write
 
@@ -70,12 +70,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in ("cases.csv", "case_events.csv"):
             if not (args.replay_cases / name).is_file():
                 parser.error(f"--replay-cases: {args.replay_cases / name} does not exist (write it with --cases N)")
+        from cases.store import StoreError  # only the replay needs the case store
+
         started = time.perf_counter()
-        counts = replay_cases(args.out, args.replay_cases)
+        try:
+            counts = replay_cases(args.out, args.replay_cases)
+        except (ReplayError, StoreError) as error:
+            print(f"generate_demo.py: {error}", file=sys.stderr)
+            return 1
         elapsed = time.perf_counter() - started
         print(
             f"replayed {args.replay_cases} into the case store of {args.out} in {elapsed:.1f} s: "
-            f"{counts['created']} cases created, {counts['skipped']} already there, {counts['steps']} steps"
+            f"{counts['created']} cases created, {counts['already']} already there, {counts['steps']} steps taken"
         )
         return 0
     started = time.perf_counter()

@@ -26,9 +26,10 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import shapely
@@ -263,66 +264,111 @@ def write_cases(folder: Path, case_rows: Sequence[dict[str, str]], event_rows: S
             writer.writerows(rows)
 
 
+class ReplayError(ValueError):
+    """A cases file that cannot be replayed; the message names the file, row and field."""
+
+
+def _read_rows(path: Path, columns: Sequence[str]) -> list[tuple[int, dict[str, str]]]:
+    """(row number as a spreadsheet shows it, row) of a CSV that must have these columns."""
+    try:
+        with path.open(encoding="utf-8", newline="") as handle:
+            reader = csv.DictReader(handle)
+            missing = [c for c in columns if c not in (reader.fieldnames or [])]
+            if missing:
+                raise ReplayError(f"{path.name}: column(s) missing: {', '.join(missing)}")
+            return [(number, row) for number, row in enumerate(reader, start=2)]
+    except UnicodeDecodeError as error:
+        raise ReplayError(f"{path.name}: not UTF-8 ({error.reason} at byte {error.start})") from None
+
+
+def _field(path: Path, number: int, row: dict[str, str], name: str, parse: Callable[[str], Any]) -> Any:
+    try:
+        return parse(row[name] or "")
+    except (ValueError, TypeError) as error:
+        raise ReplayError(f"{path.name} row {number} ({row.get('ref', '')}): {name} {row[name]!r}: {error}") from None
+
+
 def replay_cases(dataset: Path, folder: Path, *, by: str = "示例数据") -> dict[str, int]:
     """Put cases.csv and case_events.csv into the dataset's case store, each step at its time.
 
-    Idempotent: a case already in the store (same ref) is skipped with its steps.  Returns
-    counts of cases created, skipped and steps recorded.
+    Resumable: a case already in the store (same ref) is not reported twice, and only the
+    steps it does not have yet are taken.  Returns counts of cases created, found already
+    there, and steps recorded.  Raises ReplayError (file, row, field) for rows it cannot use
+    or steps the store refuses.
     """
+    from sqlalchemy import select
+
     from cases.categories import load_categories
+    from cases.errors import CaseError
+    from cases.models import Case
     from cases.service import CaseService
     from cases.store import open_store
     from cases.users import Actor
     from geo import load_dataset
 
+    cases_path, events_path = folder / "cases.csv", folder / "case_events.csv"
+    cases = _read_rows(cases_path, CASE_COLUMNS)
+    steps: dict[str, list[tuple[int, dict[str, str]]]] = {}
+    for number, row in _read_rows(events_path, EVENT_COLUMNS):
+        steps.setdefault(row["ref"], []).append((number, row))
     ds = load_dataset(dataset)
     store = open_store(Path(dataset))
     moment = {"now": PERIOD_START}
     service = CaseService(store, ds, load_categories(Path(dataset)), clock=lambda: moment["now"])
     office = Actor(None, by, "admin")
     inspector = Actor(None, by, "inspector")
-    with (folder / "cases.csv").open(encoding="utf-8", newline="") as handle:
-        cases = list(csv.DictReader(handle))
-    steps: dict[str, list[dict[str, str]]] = {}
-    with (folder / "case_events.csv").open(encoding="utf-8", newline="") as handle:
-        for row in csv.DictReader(handle):
-            steps.setdefault(row["ref"], []).append(row)
-    counts = {"created": 0, "skipped": 0, "steps": 0}
-    for row in cases:
-        at = dt.datetime.fromisoformat(row["time"])
+    counts = {"created": 0, "already": 0, "steps": 0}
+    keys = [f"demo-case:{row['ref']}" for _, row in cases]
+    with store.reading() as session:
+        present = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start : start + 500]
+            present |= set(session.scalars(select(Case.idempotency_key).where(Case.idempotency_key.in_(chunk))))
+    for number, row in cases:
+        at = _field(cases_path, number, row, "time", dt.datetime.fromisoformat)
         moment["now"] = at
-        key = f"demo-case:{row['ref']}"
-        case = service.create(
-            office,
-            lon=float(row["lon"]),
-            lat=float(row["lat"]),
-            crs=row["crs"],
-            category=row["category"],
-            note=row["note"],
-            at=at,
-            idempotency_key=key,
-        )
-        if len(case["events"]) > 2:
-            counts["skipped"] += 1
-            continue
-        counts["created"] += 1
+        try:
+            case = service.create(
+                office,
+                lon=_field(cases_path, number, row, "lon", float),
+                lat=_field(cases_path, number, row, "lat", float),
+                crs=row["crs"] or "wgs84",
+                category=row["category"],
+                note=row["note"],
+                at=at,
+                idempotency_key=(key := f"demo-case:{row['ref']}"),
+            )
+        except (CaseError, ValueError) as error:  # ValueError: an unknown crs
+            message = getattr(error, "message", str(error))
+            raise ReplayError(f"{cases_path.name} row {number} ({row['ref']}): {message}") from None
+        taken = len(case["events"]) - 2  # report and dispatch come with the case
+        counts["already" if key in present else "created"] += 1
         unit = next(
             (u["unit_id"] for u in case["units"] if u["role"] in ("lead", "shared", "fallback", "manual")), None
         )
-        for step in steps.get(row["ref"], []):
-            moment["now"] = dt.datetime.fromisoformat(step["at"])
+        for k, (step_number, step) in enumerate(steps.get(row["ref"], [])):
             if step["unit_id"]:
                 unit = step["unit_id"]
-            actor = {"admin": office, "inspector": inspector}.get(step["role"]) or Actor(None, by, "unit", unit)
-            due = dt.datetime.fromisoformat(step["due_at"]) if step["due_at"] else None
-            service.act(
-                actor,
-                case["case_id"],
-                step["action"],
-                note=step["note"],
-                due_at=due,
-                unit_id=step["unit_id"] or None,
+            if k < taken:
+                continue  # recorded by an earlier run
+            moment["now"] = _field(events_path, step_number, step, "at", dt.datetime.fromisoformat)
+            due = _field(
+                events_path, step_number, step, "due_at", lambda s: dt.datetime.fromisoformat(s) if s else None
             )
+            actor = {"admin": office, "inspector": inspector}.get(step["role"]) or Actor(None, by, "unit", unit)
+            try:
+                service.act(
+                    actor,
+                    case["case_id"],
+                    step["action"],
+                    note=step["note"],
+                    due_at=due,
+                    unit_id=step["unit_id"] or None,
+                )
+            except CaseError as error:
+                raise ReplayError(
+                    f"{events_path.name} row {step_number} ({step['ref']}, {step['action']}): {error.message}"
+                ) from None
             counts["steps"] += 1
     return counts
 

@@ -649,7 +649,10 @@ def test_replayed_cases_keep_their_history_in_the_store(
     module = _load_module()
     with contextlib.redirect_stdout(io.StringIO()):
         assert module.main(["--out", str(dataset), "--replay-cases", str(small)]) == 0
-        assert module.main(["--out", str(dataset), "--replay-cases", str(small)]) == 0  # again: nothing doubled
+    again = io.StringIO()
+    with contextlib.redirect_stdout(again):
+        assert module.main(["--out", str(dataset), "--replay-cases", str(small)]) == 0  # nothing doubled
+    assert "0 cases created, 25 already there, 0 steps taken" in again.getvalue()
     store = open_store(dataset)
     with store.reading() as session:
         assert session.scalar(select(func.count()).select_from(Case)) == 25
@@ -659,3 +662,52 @@ def test_replayed_cases_keep_their_history_in_the_store(
         assert session.scalar(select(func.count()).select_from(Event)) == 2 * 25 + len(events)
         first = session.scalars(select(Event).order_by(Event.at)).first()
         assert first is not None and first.at.date().isoformat() >= "2026-05-31"
+
+
+@pytest.mark.parametrize(
+    ("file", "column", "value", "shown"),
+    [
+        ("cases.csv", "lon", "109,1,2", "cases.csv row 3 (DEMO-00002): lon '109,1,2'"),  # not a number
+        ("cases.csv", "time", "yesterday", "cases.csv row 3 (DEMO-00002): time 'yesterday'"),  # not a time
+        ("cases.csv", "category", "graffiti", "cases.csv row 3 (DEMO-00002): unknown category"),  # the store refuses
+        (
+            "case_events.csv",
+            "action",
+            "close",
+            "case_events.csv row {row} (DEMO-00002, close): a unit may not",
+        ),  # order
+    ],
+)
+def test_replay_names_the_file_row_and_field_it_cannot_use(
+    demo_cases: tuple[Path, Path],
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    file: str,
+    column: str,
+    value: str,
+    shown: str,
+) -> None:
+    dataset, folder = demo_cases
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    cases = _read_csv(folder / "cases.csv")[:3]
+    refs = {c["ref"] for c in cases}
+    events = [e for e in _read_csv(folder / "case_events.csv") if e["ref"] in refs]
+    events.sort(key=lambda e: e["ref"])
+    tables = {"cases.csv": cases, "case_events.csv": events}
+    # DEMO-00002's report, or its first step (a unit's rectify, made a close: the unit may not)
+    position = next(i for i, r in enumerate(tables[file]) if r["ref"] == "DEMO-00002")
+    tables[file][position][column] = value
+    shown = shown.format(row=position + 2)  # the header is row 1
+    for name, rows in tables.items():
+        with (broken / name).open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+            writer.writeheader()
+            writer.writerows(rows)
+    monkeypatch.setenv("RESPMAP_DATA_DIR", str(tmp_path / "store"))
+    monkeypatch.delenv("RESPMAP_DATABASE_URL", raising=False)
+    module = _load_module()
+    assert module.main(["--out", str(dataset), "--replay-cases", str(broken)]) == 1
+    err = capsys.readouterr().err
+    assert shown in err and "Traceback" not in err
