@@ -86,7 +86,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 0
     started = time.perf_counter()
     demo = build(args.scale, args.seed)
-    counts = write(demo, args.out)
+    try:
+        counts = write(demo, args.out)
+    except OSError as error:
+        print(f"generate_demo.py: cannot write {args.out}: {error.strerror or error}", file=sys.stderr)
+        return 1
     elapsed = time.perf_counter() - started
     print(f"wrote {args.out} (scale {args.scale}, seed {args.seed}) in {elapsed:.1f} s")
     for name, count in counts.items():
@@ -96,7 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"  {key:<8} {listing(items, 6)}")
     if args.cases:
         case_rows, event_rows = make_cases(demo, args.out, args.cases)
-        write_cases(args.cases_out, case_rows, event_rows)
+        try:
+            write_cases(args.cases_out, case_rows, event_rows)
+        except OSError as error:
+            print(f"generate_demo.py: cannot write {args.cases_out}: {error.strerror or error}", file=sys.stderr)
+            return 1
         print(f"wrote {args.cases_out}: {summary(case_rows, event_rows)}")
         print(f"  into the store: python layers/generate_demo.py --replay-cases {args.cases_out} --out {args.out}")
         print(f"  reports only:   respmap --dataset {args.out} cases import {args.cases_out / 'cases.csv'}")

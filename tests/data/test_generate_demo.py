@@ -711,3 +711,14 @@ def test_replay_names_the_file_row_and_field_it_cannot_use(
     assert module.main(["--out", str(dataset), "--replay-cases", str(broken)]) == 1
     err = capsys.readouterr().err
     assert shown in err and "Traceback" not in err
+
+
+def test_an_unwritable_output_folder_is_named_not_a_traceback(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    blocker = tmp_path / "a_file"
+    blocker.write_text("not a folder")
+    module = _load_module()
+    assert module.main(["--out", str(blocker / "ankang")]) == 1
+    err = capsys.readouterr().err
+    assert f"cannot write {blocker / 'ankang'}" in err and "Traceback" not in err
