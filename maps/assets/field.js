@@ -108,22 +108,48 @@
     if (limitBytes && file.size > limitBytes) {
       return Promise.reject(new Error(W.photo_too_large.replace('{size}', F.mb(file.size)).replace('{limit}', F.mb(limitBytes))));
     }
-    if (typeof createImageBitmap !== 'function') { return Promise.resolve({ blob: file, name: file.name }); }
-    return createImageBitmap(file, { imageOrientation: 'from-image' }).then(function (bitmap) {
-      var scale = Math.min(1, MAX_PHOTO_PX / Math.max(bitmap.width, bitmap.height));
+    return decode(file).then(function (image) {
+      var width = image.naturalWidth || image.width, height = image.naturalHeight || image.height;
+      if (!width || !height) { throw new Error('empty'); }
+      var scale = Math.min(1, MAX_PHOTO_PX / Math.max(width, height));
       var canvas = document.createElement('canvas');
-      canvas.width = Math.max(1, Math.round(bitmap.width * scale));
-      canvas.height = Math.max(1, Math.round(bitmap.height * scale));
-      canvas.getContext('2d').drawImage(bitmap, 0, 0, canvas.width, canvas.height);
-      if (bitmap.close) { bitmap.close(); }
+      canvas.width = Math.max(1, Math.round(width * scale));
+      canvas.height = Math.max(1, Math.round(height * scale));
+      canvas.getContext('2d').drawImage(image, 0, 0, canvas.width, canvas.height);
+      if (image.close) { image.close(); }
       return new Promise(function (resolve, reject) {
         canvas.toBlob(function (blob) {
           if (!blob) { reject(new Error(W.photo_unreadable)); return; }
           resolve({ blob: blob, name: 'photo.jpg', width: canvas.width, height: canvas.height, preview: canvas.toDataURL('image/jpeg', 0.6) });
         }, 'image/jpeg', JPEG_QUALITY);
       });
-    }, function () { throw new Error(W.photo_unreadable); });
+    }).catch(function () { throw new Error(W.photo_unreadable); });
   };
+
+  /**
+   * The picture in a file, turned upright by its EXIF orientation: createImageBitmap where the
+   * browser has it (with the orientation option, else without), else an <img> from a data: URL
+   * (older WebViews, WeChat's among them; data: is what the pages' CSP allows for images).
+   */
+  function decode(file) {
+    var viaImage = function () {
+      return new Promise(function (resolve, reject) {
+        var reader = new FileReader();
+        reader.onerror = function () { reject(reader.error); };
+        reader.onload = function () {
+          var img = new Image();
+          img.onload = function () { resolve(img); };
+          img.onerror = function () { reject(new Error('not an image')); };
+          img.src = String(reader.result);
+        };
+        reader.readAsDataURL(file);
+      });
+    };
+    if (typeof createImageBitmap !== 'function') { return viaImage(); }
+    return createImageBitmap(file, { imageOrientation: 'from-image' })
+      .catch(function () { return createImageBitmap(file); })
+      .catch(viaImage);
+  }
 
   /** A photo input with its status line: returns {input, get(), reset()} where get() resolves the prepared photo. */
   F.photoPicker = function (parent, W, limitBytes, label) {

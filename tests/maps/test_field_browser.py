@@ -290,6 +290,15 @@ def test_a_50_mb_photo_and_a_page_named_jpg_are_refused_on_the_phone(
         "() => document.querySelector('.report-panel .field-photo-info').textContent.includes('无法读取')"
     )
     assert posts == []  # nothing was uploaded
+    # A browser without createImageBitmap (older WebViews) still scales the photo, through an <img>.
+    page.evaluate("window.createImageBitmap = undefined")
+    page.set_input_files(
+        ".report-panel .field-photo-input",
+        files=[{"name": "old-phone.jpg", "mimeType": "image/jpeg", "buffer": _jpeg(2400, 1800)}],
+    )
+    page.wait_for_function(
+        "() => document.querySelector('.report-panel .field-photo-info').textContent.includes('1600×1200')"
+    )
     # The server refuses the same 50 MB upload too, with a message that says why.
     with httpx.Client(base_url=base, timeout=60) as client:
         answer = client.post(
