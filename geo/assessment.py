@@ -129,6 +129,8 @@ FIGURE_NAMES_ZH: dict[str, str] = {
 _NS_PER_HOUR = 3_600_000_000_000
 _NAT = np.iinfo(np.int64).min
 _TIE_DECIMALS = 2
+# A tie's note names this many of the others (``tied_with`` lists them all).
+TIES_NAMED = 5
 # How many of the longest-overdue cases the overdue table details (every one is in the city's case ids).
 OVERDUE_LISTED = 200
 
@@ -256,11 +258,15 @@ class Assessment:
         return self.ranked_units()[: self.rules.best_worst if count is None else count]
 
     def worst(self, count: int | None = None) -> list[Standing]:
-        """The ``count`` worst ranked units, worst first, never overlapping :meth:`best`."""
+        """The ``count`` worst ranked units, worst first.
+
+        Never one of :meth:`best` nor tied with one of them: when every unit shares
+        the top score, nobody is worst.
+        """
         count = self.rules.best_worst if count is None else count
         ranked = self.ranked_units()
-        best_ids = {s.id for s in self.best(count)}
-        return [s for s in ranked[::-1][:count] if s.id not in best_ids]
+        best_ranks = {s.rank for s in self.best(count)}
+        return [s for s in ranked[::-1] if s.rank not in best_ranks][:count]
 
     def to_dict(self, *, include_cases: bool = True) -> dict[str, Any]:
         """JSON-ready: ``period``, ``rules``, ``city``, ``units``, ``districts``, ``overdue`` (and case ids)."""
@@ -747,7 +753,9 @@ def _standings(
         if not ranked[i] and rank:
             note = "held nothing in the period: not ranked" if level == "unit" else "outside every district: not ranked"
         elif ties[i]:
-            note = f"tied at {score[i]:.2f} points with {', '.join(ties[i])}"
+            named = ", ".join(ties[i][:TIES_NAMED])
+            more = f" and {len(ties[i]) - TIES_NAMED} more" if len(ties[i]) > TIES_NAMED else ""
+            note = f"tied at {score[i]:.2f} points with {named}{more}"
         standings.append(
             Standing(
                 level=level,

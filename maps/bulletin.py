@@ -210,7 +210,11 @@ def build_bulletin(
         ),
         widths=(3.0, 2.0),
     )
-    praise = f"成绩较好的单位：{_names(best)}。" if best else "本期无参加排名的单位。"
+    top = [s for s in ranked if s.rank == 1]
+    if len(top) > len(best):  # more share the top score than the bulletin names: say so, name none at random
+        praise = f"{len(top)}个单位得分相同（{points(top[0].score)}分），并列第1名。"
+    else:
+        praise = f"成绩较好的单位：{_names(best)}。" if best else "本期无参加排名的单位。"
     criticism = f"成绩较差的单位：{_names(worst)}，予以通报批评，限期整改。" if worst else ""
     unit_ranking = Table(
         title="表2 责任单位排名",

@@ -180,6 +180,9 @@ def test_a_period_with_no_cases(mini_ds: Dataset) -> None:
     ranked = result.ranked_units()
     assert {s.id for s in ranked} == {"HQ1", "HQ2", "U1", "U2", "U3"}
     assert {s.score for s in ranked} == {100.0} and {s.rank for s in ranked} == {1}
+    assert result.worst() == []  # all share the top score: nobody is worst
+    hq1 = result.unit("HQ1")
+    assert hq1.tied_with == ("HQ2", "U1", "U2", "U3") and hq1.note == "tied at 100.00 points with HQ2, U1, U2, U3"
     assert len(result.overdue) == 0 and len(result.case_table) == 0
 
 
@@ -334,3 +337,19 @@ def test_two_disputes_by_two_units_of_one_case(mini_ds: Dataset) -> None:
     assert result.unit("U2").figures["disputes"] == 2 and result.unit("U3").figures["disputes"] == 1
     assert result.city.figures["disputes"] == 3
     assert result.unit("U3").case_ids["attributed"].tolist() == ["M"] and result.unit("U1").figures["attributed"] == 0
+
+
+def test_a_long_tie_names_five_and_counts_the_rest() -> None:
+    ids = [f"U{k}" for k in range(1, 9)]
+    ground = HeldGround(
+        units=pd.DataFrame(
+            {"unit_id": ids, "name": ids, "held_length_m": 0.0, "held_area_m2": 1e4, "held": True}
+        ),
+        districts=pd.DataFrame(
+            {"district_id": ["D1"], "name": ["一"], "fallback_unit": ["U1"], "held_length_m": [0.0],
+             "held_area_m2": [8e4]}
+        ),
+    )  # fmt: skip
+    result = assess(empty_frames(), NOVEMBER, ground)
+    u1 = result.unit("U1")
+    assert len(u1.tied_with) == 7 and u1.note == "tied at 100.00 points with U2, U3, U4, U5, U6 and 2 more"

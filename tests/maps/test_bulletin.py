@@ -195,6 +195,8 @@ def test_a_period_without_cases(mini_ds: Dataset, tmp_path: Path) -> None:
     path = write_bulletin(quiet, tmp_path / "quiet.docx")
     text = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
     assert "本期无超期未结案件" in text and "全市共立案0件" in text
+    # five units share the top score and the bulletin names three: it says so instead of picking three
+    assert "5个单位得分相同（100.00分），并列第1名。" in text and "成绩较差" not in text
     write_bulletin(quiet, tmp_path / "quiet.pdf")
     assert "本期无超期未结案件" in "".join(p.extract_text() for p in PdfReader(tmp_path / "quiet.pdf").pages)
 
