@@ -110,8 +110,21 @@
         });
       });
       return chain;
-    }).catch(function () {}).then(function () { R.sending = false; return showPending(); });
+    }).catch(function () {}).then(function () { R.sending = false; return showPending(); }).then(scheduleRetry);
   };
+
+  // A send that failed while the phone still says "online" (a dead spot, a lost answer) is
+  // tried again on a timer, 15 s then doubling up to 5 min; "online" events try at once.
+  var RETRY_FIRST_MS = 15000, RETRY_MAX_MS = 300000;
+  R.retryMs = RETRY_FIRST_MS;
+  function scheduleRetry() {
+    return R.pending().then(function (records) {
+      clearTimeout(R.retryTimer);
+      if (!records.length) { R.retryMs = RETRY_FIRST_MS; return; }
+      R.retryTimer = setTimeout(function () { R.flush(); }, R.retryMs);
+      R.retryMs = Math.min(R.retryMs * 2, RETRY_MAX_MS);
+    }, function () {});
+  }
 
   function showPending() {
     return R.pending().then(function (records) {
@@ -211,7 +224,7 @@
           R.note.value = '';
           R.picker.reset();
           return showPending();
-        });
+        }).then(scheduleRetry);
       });
     }, function (error) {
       R.status(String(error.message || error), true);

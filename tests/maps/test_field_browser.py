@@ -519,3 +519,44 @@ def test_here_opens_with_no_signal_and_the_report_waits(
     assert [u["unit_id"] for u in found["features"][0]["properties"]["units"]] == ["U2"]
     _clean(phone)
     phone.page.context.close()
+
+
+def test_a_lost_answer_makes_no_second_case(field: dict[str, str], browser: Browser, mini_ds: Dataset) -> None:
+    """The report reaches the server but its answer is lost: the page keeps it, sends it again, one case."""
+    base = field["base"]
+    lon, lat = wgs84_along(mini_ds, "S1", 1100.0)  # nobody's stretch: the district's HQ answers
+    phone = _phone(browser, lon, lat)
+    page = phone.page
+    page.goto(base + "/here")
+    page.locator(".here-unit-main").wait_for(timeout=15_000)
+    _open_report(page)
+    lost: list[int] = []
+
+    def lose_first_answer(route: object) -> None:
+        request = route.request  # type: ignore[attr-defined]
+        if request.method == "POST" and not lost:
+            lost.append(route.fetch().status)  # type: ignore[attr-defined]  # the server did the work...
+            route.abort("internetdisconnected")  # type: ignore[attr-defined]  # ...the phone never hears
+        else:
+            route.continue_()  # type: ignore[attr-defined]
+
+    page.route("**/cases", lose_first_answer)
+    page.click(".field-choice[data-value=exposed_garbage]")
+    page.fill("#report-note", "回执丢失")
+    page.click(".report-send")
+    page.wait_for_function("() => document.documentElement.getAttribute('data-report-pending') === '1'")
+    assert lost == [201]
+    # The retry timer would send it within 15 s; the test does not wait for the clock.
+    with page.expect_response(lambda r: r.url.endswith("/cases") and r.request.method == "POST") as again:
+        page.evaluate("respmapReport.flush()")
+    assert again.value.status == 201
+    page.wait_for_function("() => document.documentElement.getAttribute('data-report-pending') === '0'")
+    with _office(field) as office:
+        found = office.get("/cases", params={"limit": 1000}).json()["features"]
+    assert [f["properties"]["note"] for f in found].count("回执丢失") == 1
+    assert page.evaluate("respmapReport.sent.length") == 1
+    # The one console error is the aborted request itself.
+    assert all("ERR_INTERNET_DISCONNECTED" in e for e in phone.errors) and len(phone.errors) <= 1
+    phone.errors.clear()
+    _clean(phone)
+    phone.page.context.close()
