@@ -353,7 +353,9 @@ def test_served_map_shows_cases_by_state_for_the_signed_in(
     lon, lat = wgs84_along(mini_ds, "S1", 300.0)
     with _office(field) as office:
         made = office.post(
-            "/cases", json={"lon": lon, "lat": lat, "category": "exposed_garbage", "note": f"地图 {HOSTILE}"}
+            "/cases",
+            data={"lon": str(lon), "lat": str(lat), "category": "exposed_garbage", "note": f"地图 {HOSTILE}"},
+            files={"photo": (f"{HOSTILE}.jpg", _jpeg(640, 480), "image/jpeg")},
         )
         assert made.status_code == 201
         case_id = made.json()["case_id"]
@@ -387,6 +389,10 @@ def test_served_map_shows_cases_by_state_for_the_signed_in(
     page.wait_for_function(f"() => document.documentElement.getAttribute('data-case-popup') === '{case_id}'")
     popup = page.locator(".leaflet-popup-content .rm-case").inner_text()
     assert "上报" in popup and "派遣" in popup and f"地图 {HOSTILE}" in popup
+    page.wait_for_function(
+        "() => { const i = document.querySelector('.leaflet-popup-content .rm-case-photos img');"
+        " return i && i.complete && i.naturalWidth > 0; }"
+    )  # the photo, fetched with the office's session
     # Unticking "open" hides it; the count stays.
     page.locator(".rm-cases-group input[data-group=open]").uncheck()
     assert case_id not in {m["case_id"] for m in page.evaluate("respmapCases.markers")}
