@@ -239,6 +239,23 @@
    */
   F.miniMap = function (parent, c, urls) {
     var node = F.add(parent, 'div', 'field-minimap');
+    var handle = { map: null, remove: function () { if (handle.map) { handle.map.remove(); } if (handle.watch) { handle.watch.disconnect(); } } };
+    // A long inbox builds each map only when its card comes into view (one map per card is costly on a phone).
+    if (typeof IntersectionObserver === 'function') {
+      handle.watch = new IntersectionObserver(function (entries) {
+        if (entries.some(function (e) { return e.isIntersecting; })) {
+          handle.watch.disconnect();
+          handle.map = drawMiniMap(node, c, urls);
+        }
+      }, { rootMargin: '200px' });
+      handle.watch.observe(node);
+    } else {
+      handle.map = drawMiniMap(node, c, urls);
+    }
+    return handle;
+  };
+
+  function drawMiniMap(node, c, urls) {
     var map = L.map(node, { zoomControl: false, attributionControl: false, dragging: false, scrollWheelZoom: false, doubleClickZoom: false, boxZoom: false, keyboard: false, tap: false, touchZoom: false });
     map.setView([c.lat, c.lon], 17, { animate: false });
     var radius = 150, dLat = radius / 111320, dLon = radius / (111320 * Math.max(Math.cos(c.lat * Math.PI / 180), 0.01));
@@ -262,7 +279,7 @@
         }, function () {});
     }
     return map;
-  };
+  }
 
   /** A row of large buttons, one per choice; returns {get(), set()}. */
   F.choices = function (parent, items, onPick) {
