@@ -30,13 +30,21 @@ from api.assignment_changes import apply_and_record, edit_answer, edited_from_pl
 from api.auth import require_roles
 from api.case_store import app_store
 from api.dependencies import DatasetDep
-from api.errors import BadParameterError, InvalidBodyError, ReloadRefusedError, TooLargeError, error_responses
+from api.errors import (
+    BadParameterError,
+    DatasetUnavailableError,
+    InvalidBodyError,
+    ReloadRefusedError,
+    TooLargeError,
+    error_responses,
+)
 from api.responses import JSONAnswer
 from cases.errors import ConflictError
 from cases.users import Actor
 from geo import Dataset
 from geo.assignment_diff import EditedResponsibility
 from geo.assignment_edit import ChangedMeanwhile, EditRefused, prepare_edit
+from geo.table_versions import VersioningError
 
 ORDER = 46
 router = APIRouter(tags=["history"])
@@ -219,6 +227,12 @@ async def _run_change(
         except ChangedMeanwhile as exc:
             raise ConflictError(
                 str(exc), {"changed_files": exc.changed_files, "latest_change": exc.latest_change}
+            ) from None
+        except (OSError, VersioningError) as exc:  # a full disk, a read-only folder: the previous version stands
+            # (answered as the server's fault, 500, with this message in the server's log)
+            message = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+            raise DatasetUnavailableError(
+                f"cannot write the new tables in {ds.path.name}: {message}; nothing was changed"
             ) from None
         answer.update(applied=True, version=applied.version.name, change=change, recorded=change is not None)
         return answer

@@ -232,3 +232,23 @@ def test_a_place_that_does_not_exist_is_named_by_its_path_in_the_body(client: Te
     bad_role = {**RECUT, "assignments": [{"unit_id": "U1", "role": "boss"}]}
     refused = client.post("/assignments/changes", json=_change(places=[bad_role]), headers=_auth(client, "planner"))
     assert refused.status_code == 422  # the body's schema: lead, shared or supervisor
+
+
+def test_a_full_disk_leaves_the_previous_version_and_a_retry_goes_through(
+    client: TestClient, dataset: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import geo.table_versions as versions
+
+    def disk_full(path: Path, data: bytes) -> None:
+        raise OSError(28, "No space left on device")
+
+    before = (dataset / "assignments.csv").read_bytes()
+    monkeypatch.setattr(versions, "write_file", disk_full)
+    answer = client.post("/assignments/changes", json=_change(), headers=_auth(client, "planner"))
+    # A fault of the server's disk is the server's: 500 without internals, the reason in the server's log.
+    assert answer.status_code == 500 and answer.json()["error"] == "internal_error"
+    assert (dataset / "assignments.csv").read_bytes() == before
+    assert ("U2", "lead") in _units_at(client, "2027-01-01")
+    monkeypatch.undo()
+    again = client.post("/assignments/changes", json=_change(), headers=_auth(client, "planner"))
+    assert again.status_code == 200 and again.json()["applied"]
