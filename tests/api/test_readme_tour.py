@@ -73,7 +73,8 @@ def _serve_answers(command: list[str], folder: Path, env: dict[str, str]) -> Non
     process = subprocess.Popen(
         command,
         cwd=folder,
-        env={**env, "RESPMAP_PORT": str(port)},
+        # Its port, and its case store in this temporary folder (not beside the bundled demo).
+        env={**env, "RESPMAP_PORT": str(port), "RESPMAP_DATA_DIR": str(folder / "store")},
         stdout=log,
         stderr=subprocess.STDOUT,
         start_new_session=True,

@@ -29,8 +29,14 @@ DAY = "2026-03-01"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with running_server(MINI_DIR) as base:
+def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The case store of the servers started here: a temporary folder, never beside the test data."""
+    return tmp_path_factory.mktemp("store")
+
+
+@pytest.fixture(scope="module")
+def server(store_dir: Path) -> Iterator[str]:
+    with running_server(MINI_DIR, env={"RESPMAP_DATA_DIR": str(store_dir)}) as base:
         yield base
 
 
@@ -124,8 +130,8 @@ def test_places_route_refuses_bad_boxes(server: str, query: dict[str, str], frag
     assert fragment in answer.json()["message"]
 
 
-def test_hostile_place_names_are_text_on_the_phone_page(browser: Browser) -> None:
-    with running_server(HOSTILE_DIR) as base:
+def test_hostile_place_names_are_text_on_the_phone_page(browser: Browser, store_dir: Path) -> None:
+    with running_server(HOSTILE_DIR, env={"RESPMAP_DATA_DIR": str(store_dir / "hostile")}) as base:
         watched = watch(browser)
         page = watched.page
         page.goto(f"{base}/here?date={DAY}")

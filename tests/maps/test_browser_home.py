@@ -20,8 +20,9 @@ MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
 
 
 @pytest.fixture(scope="module")
-def server() -> Iterator[str]:
-    with running_server(MINI_DIR) as base:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    store = tmp_path_factory.mktemp("store")  # the case store in a temporary folder, not beside the test data
+    with running_server(MINI_DIR, env={"RESPMAP_DATA_DIR": str(store)}) as base:
         yield base
 
 
