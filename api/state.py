@@ -163,6 +163,7 @@ class DatasetHolder:
         """Announce reloads through ``store`` and follow those announced by other servers on it."""
         self._store = store
         self._seen_store = int(await anyio.to_thread.run_sync(store.get_state, STORE_GENERATION_KEY) or 0)
+        await _cancel(self._store_watcher)  # a lifespan run twice (tests) keeps one watcher
         self._store_watcher = asyncio.create_task(self._watch_store(), name="respmap-reload-store")
 
     async def _watch_store(self) -> None:
@@ -185,11 +186,8 @@ class DatasetHolder:
                 log.exception("reload announced by another server failed")
 
     async def stop(self) -> None:
-        if self._store_watcher is not None:
-            self._store_watcher.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._store_watcher
-            self._store_watcher = None
+        await _cancel(self._store_watcher)
+        self._store_watcher = None
         if self._watcher is not None:
             self._watcher.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -260,6 +258,23 @@ class DatasetHolder:
                 log.error("reload announced by another worker refused here: %s", exc.message)
             except Exception:  # keep watching: the old dataset still serves
                 log.exception("reload announced by another worker failed")
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    """Cancel a watcher task, waiting for it only when it runs on this event loop.
+
+    A lifespan can start on one loop and stop on another (test clients each run their own);
+    a task of another loop is cancelled through that loop and not awaited here.
+    """
+    if task is None or task.done():
+        return
+    loop = task.get_loop()
+    if loop is asyncio.get_running_loop():
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(task.cancel)
 
 
 def _refusal_message(ds: Dataset, previous: Dataset | None) -> str:

@@ -16,6 +16,7 @@ import anyio.to_thread
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import FileResponse
 from pydantic import BaseModel, Field, ValidationError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from api.auth import ActorDep, MaybeActorDep
 from api.case_store import ServiceDep, categories_of
@@ -239,7 +240,10 @@ async def _read_body(request: Request, service: CaseService) -> tuple[dict[str, 
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("multipart/form-data") or content_type.startswith("application/x-www-form-urlencoded"):
         limit = int(service.store.config.photo_limit_mb * 1024 * 1024)
-        form = await request.form(max_files=1, max_fields=50)
+        try:
+            form = await request.form(max_files=1, max_fields=50)
+        except StarletteHTTPException as error:  # malformed multipart: the body is at fault (422)
+            raise InvalidBodyError(f"the form cannot be read: {error.detail}") from None
         fields: dict[str, Any] = {}
         photo = None
         for key, value in form.multi_items():
