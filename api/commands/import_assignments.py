@@ -21,14 +21,13 @@ from typing import Any
 
 from api.assignment_changes import apply_and_record, edit_answer
 from api.commands.common import CommandError, UsageError, add_json_flag, open_dataset, print_json, print_text
+from api.state import STORE_GENERATION_KEY
 from geo.assignment_diff import render_diff
 from geo.assignment_edit import ChangedMeanwhile, EditRefused, PreparedEdit, prepare_edit
 from geo.findings import LEVELS
 from geo.table_versions import VersioningError
 
 ORDER = 80
-# The store counter servers watch to reload the dataset (api.state's STORE_GENERATION_KEY).
-RELOAD_GENERATION_KEY = "dataset_generation"
 # Human output lists this many findings the change brings; --json lists every one.
 SHOWN_FINDINGS = 30
 
@@ -130,7 +129,7 @@ def _announce_reload(store: Any) -> bool:
     from sqlalchemy.exc import SQLAlchemyError
 
     try:
-        store.bump_counter(RELOAD_GENERATION_KEY)
+        store.bump_counter(STORE_GENERATION_KEY)
     except SQLAlchemyError:
         return False
     return True
