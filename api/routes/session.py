@@ -15,9 +15,11 @@ from fastapi import APIRouter, Request
 
 from api.auth import CSRF_COOKIE, SESSION_COOKIE, ActorDep
 from api.case_store import app_store
+from api.dependencies import DatasetDep
 from api.errors import AuthenticationRequiredError, InvalidBodyError, RateLimitedError, error_responses
 from api.rate_limit import RateLimiter
 from api.responses import JSONAnswer
+from cases.attribution import unit_name as unit_name_of
 from cases.users import MAX_TOKEN_CHARS, authenticate
 
 ORDER = 35
@@ -64,8 +66,9 @@ async def logout() -> JSONAnswer:
 
 
 @router.get("/me", summary="Who is signed in", responses=error_responses(401))
-async def me(actor: ActorDep) -> JSONAnswer:
-    return JSONAnswer({"name": actor.name, "role": actor.role, "unit_id": actor.unit_id})
+async def me(actor: ActorDep, ds: DatasetDep) -> JSONAnswer:
+    unit_name = None if actor.unit_id is None else unit_name_of(ds, actor.unit_id)
+    return JSONAnswer({"name": actor.name, "role": actor.role, "unit_id": actor.unit_id, "unit_name": unit_name})
 
 
 async def _token_from(request: Request) -> str:

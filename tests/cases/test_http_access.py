@@ -185,7 +185,7 @@ def test_browser_session_cookie_needs_csrf_for_changes(app_client):
     cookie = login.headers.get_list("set-cookie")
     session_cookie = next(c for c in cookie if c.startswith("respmap_session="))
     assert "HttpOnly" in session_cookie and "SameSite=strict" in session_cookie.replace("Strict", "strict")
-    assert app_client.get("/me").json()["unit_id"] == "U1"
+    assert app_client.get("/me").json() == {"name": "unit_u1", "role": "unit", "unit_id": "U1", "unit_name": "市民政局"}
     assert app_client.get(f"/cases/{case['case_id']}").status_code == 200
     refused = app_client.post(f"/cases/{case['case_id']}/events", json={"action": "rectify", "note": "x"})
     assert refused.status_code == 403 and refused.json()["error"] == "csrf_failed"
