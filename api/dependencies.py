@@ -40,7 +40,7 @@ async def date_param(
     date: Annotated[
         str | None,
         Query(
-            description="Answer for this day (ISO `YYYY-MM-DD`): who held the ground then. Default: today.",
+            description="Answer for this day (ISO `YYYY-MM-DD`): who held the ground then. Default: the dataset's status_date, else today.",
             examples=["2026-03-01"],
             max_length=40,
             json_schema_extra={"format": "date"},
@@ -105,7 +105,7 @@ LOOKUP_QUERY_PARAMETERS: list[dict[str, Any]] = [
         "name": "date",
         "in": "query",
         "required": False,
-        "description": "Answer for this day (ISO `YYYY-MM-DD`): who held the ground then. Default: today.",
+        "description": "Answer for this day (ISO `YYYY-MM-DD`): who held the ground then. Default: the dataset's status_date, else today.",
         "schema": {"type": "string", "format": "date"},
         "example": "2026-03-01",
     },

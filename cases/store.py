@@ -3,7 +3,8 @@
 Where: ``RESPMAP_DATABASE_URL`` if set (``postgresql+psycopg://user@host/db`` for many users
 and machines, or any ``sqlite:///`` path), else a SQLite file ``respmap.sqlite3`` in the data
 folder. The data folder (photos too) is ``RESPMAP_DATA_DIR`` if set, else ``data/`` inside the
-dataset folder when that folder is writable, else ``~/.local/share/respmap/<dataset folder name>``.
+dataset folder when that folder is writable and not inside an installed package, else
+``~/.local/share/respmap/<dataset folder name>`` (``$XDG_DATA_HOME`` respected).
 
 SQLite runs in WAL mode with a busy timeout, so several server workers and the command line
 can use one file at once; writers still take turns (one transaction per state change keeps
