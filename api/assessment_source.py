@@ -37,11 +37,16 @@ def period_of(ds: Dataset, period: str | None, first: str | None, last: str | No
 
 
 def period_frames(store: Store, period: Period) -> CaseFrames:
-    """Every case that can count in ``period`` (see :data:`LOOKBACK`), with its units and events."""
+    """Every case that can count in ``period`` (see :data:`LOOKBACK`), with its units and events.
+
+    No upper bound is passed to ``case_frames``: a case open at the end of a past period but closed
+    since is "still open" only in its later events, which an upper bound would cut away. The
+    assessment itself ignores whatever happened after the period's end.
+    """
     from cases.frames import case_frames
 
     start = (period.start_utc - LOOKBACK).to_pydatetime()
-    found = case_frames(store, start, period.end_utc.to_pydatetime())
+    found = case_frames(store, start, None)
     return CaseFrames(cases=found.cases, case_units=found.case_units, events=found.events)
 
 

@@ -138,3 +138,35 @@ def test_the_kit_of_a_period_for_respmap_build(filled_store: FilledStore, mini_d
 )
 def test_last_complete_month(day: str, label: str) -> None:
     assert last_complete_month(dt.date.fromisoformat(day), "Asia/Shanghai").label == label
+
+
+def test_a_past_period_counts_a_case_closed_since(migrated_sqlite: Path, tmp_path: Path, mini_ds: Dataset) -> None:
+    """Reported in August, overdue and untouched through November, closed in December: November's backlog."""
+    import shutil
+
+    from pyproj import Transformer
+
+    from api.assessment_source import assess_period
+    from cases.categories import load_categories
+    from cases.service import CaseService
+    from cases.store import open_store, store_config
+    from cases.users import Actor
+
+    target = tmp_path / "past.sqlite3"  # beside, not over, the module's filled store
+    shutil.copyfile(migrated_sqlite, target)
+    store = open_store(config=store_config(url=f"sqlite:///{target}", data_dir=tmp_path / "past-data"))
+    try:
+        now = [dt.datetime(2026, 8, 3, 1, 0, tzinfo=dt.UTC)]
+        service = CaseService(store, mini_ds, load_categories(mini_ds.path), clock=lambda: now[0])
+        office = Actor(None, "office", "admin")
+        lon, lat = Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True).transform(600102.0, 3618102.0)
+        case = service.create(office, lon=lon, lat=lat, category="exposed_garbage", at=now[0])
+        now[0] = dt.datetime(2026, 12, 2, 1, 0, tzinfo=dt.UTC)
+        service.act(office, case["case_id"], "rectify", note="done")
+        service.act(office, case["case_id"], "close", note="ok")
+        november = assess_period(store, mini_ds, parse_period("2026-11", "Asia/Shanghai"))
+        assert november.unit("U1").case_ids["overdue_open"].tolist() == [case["case_id"]]
+        december = assess_period(store, mini_ds, parse_period("2026-12", "Asia/Shanghai"))
+        assert december.unit("U1").figures["overdue_open"] == 0
+    finally:
+        store.dispose()
