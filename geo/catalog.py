@@ -169,7 +169,7 @@ def read_catalog(root: Path, findings: Findings) -> Catalog | None:
     tables = _read_tables(root, raw.get("tables", {}), findings)
     layers = _read_layers(raw.get("layer", []), findings)
     frame = _read_frame(raw.get("frame"), layers, findings)
-    known = {"dataset", "tables", "frame", "layer"}
+    known = {"dataset", "tables", "frame", "layer", "assessment", "cases"}  # the last two: cases/, geo.assessment_rules
     for key in raw:
         if key not in known:
             findings.warning(
