@@ -2,7 +2,8 @@
 
 The city map (interactive HTML and printable PNG/PDF), a map per unit and per
 district, the atlases, the responsibility table, the zones as GeoJSON and
-GeoPackage and the coverage layers (see :mod:`maps.report`). The kit is built
+GeoPackage and the coverage layers (see :mod:`maps.report`); with a case store that has cases,
+the last complete month's assessment and bulletin in ``assessment/``. The kit is built
 beside DIR and swapped in at the end: a failed run leaves the previous kit
 whole, and a folder holding anything else is never replaced.
 """
@@ -13,8 +14,17 @@ import argparse
 import sys
 from pathlib import Path
 
-from api.commands.common import CommandError, UsageError, add_date_flag, date_line, open_dataset, parse_date_option
+from api.commands.common import (
+    CommandError,
+    UsageError,
+    add_date_flag,
+    dataset_path,
+    date_line,
+    open_dataset,
+    parse_date_option,
+)
 from api.commands.render import glyph_warnings_on_stderr, report_missing_font
+from geo import Dataset
 
 ORDER = 80
 
@@ -63,8 +73,37 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(f"cannot build the kit in {args.output}: {exc.strerror or exc}") from None
     for note in result.notes:
         print(f"respmap: note: {note}", file=sys.stderr)
+    assessed = _period_assessment(args, ds, Path(result.folder) / "assessment")
     print(
         f"report kit written: {result.folder}/index.html ({len(result.files)} files, {result.seconds:.0f} s; "
         f"{date_line(ds, 'en')})"
     )
+    if assessed:
+        print(f"assessment and bulletin of the last month: {assessed[0].parent}/ ({len(assessed)} files)")
     return 0
+
+
+def _period_assessment(args: argparse.Namespace, ds: Dataset, folder: Path) -> list[Path]:
+    """The last complete month's assessment and bulletin, when a case store exists and has cases in it.
+
+    A kit is built without a store too: none is created for it (no side effect on a machine that
+    never used the case loop).
+    """
+    from sqlalchemy.engine import make_url
+
+    from api.commands.assess import write_period_kit
+    from api.commands.case_common import open_case_store
+    from cases.store import store_config
+
+    config = store_config(dataset_path(args))
+    if config.backend == "sqlite" and not Path(make_url(config.url).database or "").is_file():
+        return []
+    store = open_case_store(args)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        written = write_period_kit(store, ds, folder)
+    finally:
+        store.dispose()
+    if not written:
+        folder.rmdir()
+    return written
