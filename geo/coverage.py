@@ -42,13 +42,13 @@ import shapely
 from geo.coverage_frame import Piece, frame_pieces, mean_width_m, valid_polygons
 from geo.coverage_overlaps import overlaps
 from geo.dataset import idle_unit_ids
+from geo.datums import WGS84_CRS
 from geo.workload import FIGURES, allocate_staff, holding_shares, layer_counts, priced, unheld_features, unit_table
 from geo.workload import UNHELD_COLUMNS as PIECE_UNHELD_COLUMNS
 
 if TYPE_CHECKING:
     from geo.dataset import Dataset
 
-WGS84 = "EPSG:4326"
 DEFAULT_SLIVER_M2 = 1.0
 
 GAP_COLUMNS = ("gap_id", "kind", "area_m2", "district_ids", "lon", "lat")
@@ -270,7 +270,7 @@ def build_coverage(
     frame = (
         ds.frame
         if ds.frame is not None
-        else gpd.GeoDataFrame({"district_id": [], "name": [], "fallback_unit": []}, geometry=[], crs=WGS84)
+        else gpd.GeoDataFrame({"district_id": [], "name": [], "fallback_unit": []}, geometry=[], crs=WGS84_CRS)
     )
     frame_metric = ds.cached(
         ("coverage_frame_metric",),
@@ -491,14 +491,16 @@ def _to_wgs84(
 ) -> gpd.GeoDataFrame:
     """A WGS-84 GeoDataFrame with the given columns, plus ``lon``/``lat`` of a point inside each piece."""
     geoms = gpd.GeoSeries(list(geoms_metric), crs=metric)
-    inside = gpd.GeoSeries(shapely.point_on_surface(np.asarray(geoms.values, dtype=object)), crs=metric).to_crs(WGS84)
+    inside = gpd.GeoSeries(shapely.point_on_surface(np.asarray(geoms.values, dtype=object)), crs=metric).to_crs(
+        WGS84_CRS
+    )
     table = pd.DataFrame(records)
     table["lon"] = shapely.get_x(np.asarray(inside.values, dtype=object)) if len(inside) else []
     table["lat"] = shapely.get_y(np.asarray(inside.values, dtype=object)) if len(inside) else []
     for column in columns:
         if column not in table.columns:
             table[column] = pd.Series(dtype=object)
-    return gpd.GeoDataFrame(table[list(columns)], geometry=geoms.to_crs(WGS84).values, crs=WGS84)
+    return gpd.GeoDataFrame(table[list(columns)], geometry=geoms.to_crs(WGS84_CRS).values, crs=WGS84_CRS)
 
 
 def _district_at(geoms_metric: np.ndarray, frame_metric: np.ndarray, district_ids: np.ndarray) -> np.ndarray:

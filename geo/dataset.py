@@ -3,9 +3,11 @@
 ``load_dataset(path)`` reads the catalog, the layers and the tables, validates
 everything (findings, never exceptions, for bad data), and joins them into
 duty zones. A Dataset is never mutated after it is built; derived things that
-are costly (the lookup index, coverage per date) are computed once on first
-use and cached, behind a lock, so a server can share one Dataset between
-threads and swap it for a new one atomically on reload.
+are costly (the lookup index, coverage per date) are computed on first use and
+cached behind a lock (bounded per kind), so a server can share one Dataset
+between threads and swap it for a new one atomically on reload. Two threads
+asking for the same value at once may both compute it; the first to finish is
+kept and both get that one.
 """
 
 from __future__ import annotations
@@ -25,8 +27,9 @@ import pandas as pd
 from pyproj import CRS
 
 from geo.catalog import Catalog, LayerSpec, read_catalog
+from geo.datums import WGS84_CRS
 from geo.findings import Finding, Findings
-from geo.layer_checks import WGS84, normalise_layer, parse_crs, property_hint, source_crs_text
+from geo.layer_checks import normalise_layer, parse_crs, property_hint, source_crs_text
 from geo.layer_files import read_layer_file
 from geo.table_checks import check_standards, check_units, units_from_values
 from geo.tables import read_table
@@ -381,7 +384,7 @@ def _metric_crs(
     own = _true_scale_grid({drawn_in[layer_id] for layer_id in non_empty if layer_id in drawn_in}, lon, lat)
     if own is not None:
         return own
-    return gpd.GeoSeries.from_xy([lon], [lat], crs=WGS84).estimate_utm_crs()
+    return gpd.GeoSeries.from_xy([lon], [lat], crs=WGS84_CRS).estimate_utm_crs()
 
 
 # A grid whose scale at the data is further from 1 than this (Web Mercator: 1/cos(latitude)) is no
@@ -493,7 +496,7 @@ def _frame(
             "fallback_unit": fallback,
         },
         geometry=layer.geometry.values,
-        crs=WGS84,
+        crs=WGS84_CRS,
     )
     return frame, layers_metric[spec.id]
 

@@ -70,7 +70,10 @@ Coord = float | FloatArray
 #: An array-level conversion kernel (lon, lat) -> (lon, lat).
 _Kernel = Callable[[FloatArray, FloatArray], tuple[FloatArray, FloatArray]]
 
+# Datum names, as users write them (``--crs wgs84``); WGS84_CRS is the coordinate system itself,
+# the one every layer is held in (geopandas and pyproj take it as it is).
 WGS84: Final = "wgs84"
+WGS84_CRS: Final = CRS.from_epsg(4326)
 CGCS2000: Final = "cgcs2000"
 GCJ02: Final = "gcj02"
 BD09: Final = "bd09"

@@ -21,6 +21,7 @@ from pyproj import CRS
 from pyproj.exceptions import CRSError
 
 from geo.catalog import Catalog, LayerSpec
+from geo.datums import WGS84_CRS
 from geo.findings import Findings
 from geo.layer_files import FEATURE_MEMBER_ID, SOURCE_INDEX, LayerFile
 
@@ -41,7 +42,6 @@ TYPE_NAMES = {
     6: "MultiPolygon",
     7: "GeometryCollection",
 }
-WGS84 = CRS.from_epsg(4326)
 # An outlier this far (degrees) from the layer's median, whose swapped
 # coordinates land this close to it, is taken for a lat/lon swap.
 SWAP_OUTLIER_DEG = 2.0
@@ -181,7 +181,7 @@ def normalise_layer(
             file=label,
             field=spec.standard_field,
         )
-    result = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, crs=WGS84), crs=WGS84)
+    result = gpd.GeoDataFrame(gdf.drop(columns="geometry"), geometry=gpd.GeoSeries(geoms, crs=WGS84_CRS), crs=WGS84_CRS)
     result = result.drop(columns=[c for c in (FEATURE_MEMBER_ID,) if c in result.columns])
     result.attrs["file"] = label
     return result
@@ -443,9 +443,9 @@ def _to_wgs84(geoms: np.ndarray, source_crs: CRS, datum: str) -> np.ndarray:
             return np.column_stack([lon, lat])
 
         return shapely.transform(geoms, convert)
-    if source_crs.equals(WGS84) or source_crs.to_epsg() in (4326, 4490):
+    if source_crs.equals(WGS84_CRS) or source_crs.to_epsg() in (4326, 4490):
         return geoms
-    return np.asarray(gpd.GeoSeries(geoms, crs=source_crs).to_crs(WGS84).values, dtype=object)
+    return np.asarray(gpd.GeoSeries(geoms, crs=source_crs).to_crs(WGS84_CRS).values, dtype=object)
 
 
 def _degenerate(spec: LayerSpec, geoms: np.ndarray) -> np.ndarray:

@@ -15,7 +15,7 @@ import shapely
 from pyproj import Transformer
 
 from geo.dataset import Dataset
-from geo.layer_checks import WGS84
+from geo.datums import WGS84_CRS
 
 DEFAULT_SEED = 20260301
 # A GPS fix on the pavement is this far from the street's centre line, at most (metres, each way).
@@ -45,7 +45,7 @@ def sample_points(ds: Dataset, count: int, *, seed: int = DEFAULT_SEED) -> pd.Da
     ax, ay = _in_area(area, count - near_lines, rng)
     x, y = np.concatenate([xs, ax]), np.concatenate([ys, ay])
     order = rng.permutation(count)  # streets and open ground mixed, as complaints arrive
-    lon, lat = Transformer.from_crs(ds.metric_crs, WGS84, always_xy=True).transform(x[order], y[order])
+    lon, lat = Transformer.from_crs(ds.metric_crs, WGS84_CRS, always_xy=True).transform(x[order], y[order])
     categories = np.array(CATEGORIES["en" if ds.lang == "en" else "zh"], dtype=object)
     width = len(str(count))
     return pd.DataFrame(
