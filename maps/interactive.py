@@ -28,6 +28,7 @@ from jinja2 import Template
 from geo import Dataset
 from maps.cases_layer import CasesLayer
 from maps.payload import COLOUR_BY, TILES, MapOptions, UnknownFocusError, build_payload, parse_date
+from maps.planner_edit import PLANNER_EDIT_ASSETS, PlannerEdit
 from maps.popups import escape_html, script_json
 from maps.vendor import CASES_ASSETS, MAP_ASSETS, AssetsMissingError, head_html
 
@@ -176,6 +177,7 @@ def render_map(
     tianditu_key: str | None = None,
     prefix: str = "",
     cases: CasesLayer | None = None,
+    planner_edit: PlannerEdit | None = None,
 ) -> str:
     """The whole HTML page of a map.
 
@@ -188,6 +190,8 @@ def render_map(
         prefix: the server's root path, put before ``/assets`` in served pages.
         cases: the cases layer (:mod:`maps.cases_layer`): served (fetched with the
             session) or static (cases inside the page); None draws no cases.
+        planner_edit: served pages only: planners' edit tools and "since when" in
+            popups (:mod:`maps.planner_edit`); None leaves them out.
 
     Raises:
         UnknownFocusError: the unit or district id is not in the dataset.
@@ -197,10 +201,14 @@ def render_map(
     lang = options.lang or ds.lang
     tiles = base_tiles(options.tiles, lang, tianditu_key)
     wanted = MAP_ASSETS if cases is None else (*MAP_ASSETS, *CASES_ASSETS)
+    if planner_edit is not None:
+        wanted = (*wanted, *PLANNER_EDIT_ASSETS)
     assets = head_html(wanted, inline=inline, prefix=prefix)  # fails early, before any work, when not installed
     payload = build_payload(ds, options)
     if cases is not None:
         payload["cases"] = cases.payload(lang)
+    if planner_edit is not None:
+        payload["planner_edit"] = planner_edit.payload(lang)
     bounds = payload["view"]["bounds"]
     if bounds:
         center = ((bounds[0][0] + bounds[1][0]) / 2, (bounds[0][1] + bounds[1][1]) / 2)

@@ -27,6 +27,7 @@ from geo import Dataset
 from maps.cases_layer import CasesLayer
 from maps.here import MAX_PLACES_BOX_DEG, places_near, render_here
 from maps.interactive import MapOptions, TilesError, content_security_policy, render_map
+from maps.planner_edit import PlannerEdit
 from maps.vendor import AssetsMissingError, media_type, resolve_served
 
 ORDER = 80
@@ -96,7 +97,13 @@ async def _map_page(
             lambda: ds.cached(
                 ("maps.page", options, key, prefix),
                 lambda: render_map(
-                    ds, options, inline=False, tianditu_key=key, prefix=prefix, cases=CasesLayer.served(prefix)
+                    ds,
+                    options,
+                    inline=False,
+                    tianditu_key=key,
+                    prefix=prefix,
+                    cases=CasesLayer.served(prefix),
+                    planner_edit=PlannerEdit.served(prefix),
                 ),
             )
         )
