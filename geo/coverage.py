@@ -56,6 +56,9 @@ SLIVER_COLUMNS = ("sliver_id", "kind", "area_m2", "width_m", "district_ids", "un
 # workload's unheld pieces, geometry replaced by the fallback unit and a lon/lat to find them by
 UNHELD_COLUMNS = (*(c for c in PIECE_UNHELD_COLUMNS if c != "zone_metric"), "fallback_unit", "lon", "lat")
 FRAME_OVERLAP_COLUMNS = ("overlap_id", "area_m2", "district_ids", "district_names", "lon", "lat")
+# The report's problem layers (GeoDataFrames), in the order reports list them: the CLI's -o files
+# and the report kit take them from here.
+PROBLEM_LAYERS = ("gaps", "frame_overlaps", "slivers", "conflicts", "nesting", "unheld")
 
 
 @dataclass(frozen=True)

@@ -262,13 +262,10 @@ def _share_of_bar(kit: _Kit, share: int) -> Callable[[int, int], None]:
     return progress
 
 
-COVERAGE_LAYERS = ("gaps", "frame_overlaps", "slivers", "conflicts", "nesting", "unheld")
-
-
 def _coverage(kit: _Kit) -> None:
     """coverage.json and the problem layers, once geo.coverage is there."""
     try:
-        from geo.coverage import to_geojson
+        from geo.coverage import PROBLEM_LAYERS, to_geojson
     except ImportError as exc:
         kit.notes.append(f"coverage layers not available: geo.coverage could not be imported ({exc})")
         return
@@ -279,7 +276,7 @@ def _coverage(kit: _Kit) -> None:
     )
     kit.wrote("coverage/coverage.json")
     kit.coverage = data
-    for name in COVERAGE_LAYERS:
+    for name in PROBLEM_LAYERS:
         frame = getattr(report, name, None)
         if frame is None:
             continue

@@ -32,21 +32,21 @@ from api.commands.common import (
     stage_progress,
     write_atomically,
 )
-from geo.coverage import COVERAGE_STAGES, DEFAULT_SLIVER_M2, CoverageReport, compute_coverage, to_geojson
+from geo.coverage import (
+    COVERAGE_STAGES,
+    DEFAULT_SLIVER_M2,
+    PROBLEM_LAYERS,
+    CoverageReport,
+    compute_coverage,
+    to_geojson,
+)
 from maps.wording import words
 
 ORDER = 40
 # Lines of each list in the human summary; --json and -o give everything.
 SHOWN = 10
 
-GEOJSON_FILES = {
-    "gaps.geojson": "gaps",
-    "slivers.geojson": "slivers",
-    "frame_overlaps.geojson": "frame_overlaps",
-    "conflicts.geojson": "conflicts",
-    "nesting.geojson": "nesting",
-    "unheld.geojson": "unheld",
-}
+GEOJSON_FILES = {f"{name}.geojson": name for name in PROBLEM_LAYERS}
 CSV_FILES = {"units.csv": "units", "districts.csv": "districts"}
 
 
