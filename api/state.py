@@ -37,8 +37,10 @@ import anyio.to_thread
 
 from api.errors import DatasetUnavailableError, ReloadRefusedError
 from api.settings import Settings
-from cases.store import Store
+from cases.store import Store, store_config
 from geo import Dataset, load_dataset
+from geo.index_cache import CACHE_DIR_ENV
+from geo.lookup_dates import geometry_index
 
 log = logging.getLogger("respmap.api")
 
@@ -69,9 +71,15 @@ def warm_up_step(name: str) -> Callable[[WarmUp], WarmUp]:
     return register
 
 
-def warm_up(ds: Dataset) -> None:
-    """Build the lookup index and every registered cache of ``ds`` (blocking)."""
+def warm_up(ds: Dataset, cache_dir: Path | None = None) -> None:
+    """Build the lookup index and every registered cache of ``ds`` (blocking).
+
+    ``cache_dir``: where the lookup grid is kept between processes (:func:`index_cache_dir`);
+    a second worker, and every later start, read it instead of building it.
+    """
     ds.zones_on(None)
+    if cache_dir is not None:
+        geometry_index(ds, cache_dir=cache_dir)
     _warm_lookup(ds)
     for _, step in _WARM_UPS:
         step(ds)
@@ -90,12 +98,20 @@ def _warm_lookup(ds: Dataset) -> None:
     ds.lookup_many([lon], [lat])
 
 
-def build_dataset(path: Path) -> Dataset:
+def build_dataset(path: Path, cache_dir: Path | None = None) -> Dataset:
     """Load and validate ``path``; warm it up only when it has no errors (blocking)."""
     ds = load_dataset(path)
     if ds.ok and ds.catalog is not None:
-        warm_up(ds)
+        warm_up(ds, cache_dir)
     return ds
+
+
+def index_cache_dir(settings: Settings) -> Path:
+    """Where the server keeps its lookup index on disk: ``RESPMAP_CACHE_DIR``, else ``cache/`` in the data folder."""
+    configured = os.environ.get(CACHE_DIR_ENV, "").strip()
+    if configured:
+        return Path(configured).expanduser()
+    return store_config(settings.dataset, data_dir=settings.data_dir).data_dir / "cache"
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +142,7 @@ class DatasetHolder:
     def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
         self.settings = settings
         self._dataset = dataset
+        self.cache_dir = index_cache_dir(settings)
         self.generation = 0
         # Made in start(): an asyncio lock belongs to the loop that first uses it.
         self._reload_lock: asyncio.Lock | None = None
@@ -151,12 +168,12 @@ class DatasetHolder:
         """Load (unless given one) and warm the dataset; start watching the signal file."""
         self._reload_lock = asyncio.Lock()
         if self._dataset is None:
-            ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset)
+            ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset, self.cache_dir)
             if not ds.ok or ds.catalog is None:
                 raise RuntimeError(_refusal_message(ds, None))
             self._dataset = ds
         else:
-            await anyio.to_thread.run_sync(warm_up, self._dataset)
+            await anyio.to_thread.run_sync(warm_up, self._dataset, self.cache_dir)
         if self.settings.reload_signal_file is not None:
             self._seen_signal = read_signal(self.settings.reload_signal_file)
             self._watcher = asyncio.create_task(self._watch_signal(), name="respmap-reload-signal")
@@ -208,7 +225,7 @@ class DatasetHolder:
         async with self._reload_lock:
             previous = self.current
             try:
-                ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset)
+                ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset, self.cache_dir)
             except Exception as exc:  # a bug met by the new data must not cost the old snapshot
                 log.exception("building the new dataset failed")
                 raise ReloadRefusedError(

@@ -19,10 +19,12 @@ import threading
 import time
 import weakref
 from collections import OrderedDict
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from geo.index_cache import load_or_build
 from geo.lookup_answers import AnswerIndex, build_answers
 from geo.lookup_index import GeometryIndex, build_geometry_index
 
@@ -58,8 +60,12 @@ def as_date(ds: Dataset, date: Any) -> pd.Timestamp:
     return pd.Timestamp(parse_day(str(date)))
 
 
-def geometry_index(ds: Dataset, *, one_off: bool = False) -> GeometryIndex:
+def geometry_index(ds: Dataset, *, one_off: bool = False, cache_dir: Path | None = None) -> GeometryIndex:
     """The grid index of a dataset (built once, cached on the Dataset).
+
+    ``cache_dir``: a folder where the fine grid is kept on disk between processes
+    (:mod:`geo.index_cache`); the first call on a Dataset reads it from there, or
+    builds and writes it. Later calls, with or without it, get the same index.
 
     ``one_off``: a coarse grid (at most :data:`ONE_OFF_MAX_CELLS` cells) for a
     process that asks about a point or two (``respmap lookup``). It answers exactly
@@ -70,6 +76,8 @@ def geometry_index(ds: Dataset, *, one_off: bool = False) -> GeometryIndex:
     """
     if one_off:
         return ds.cached("lookup_geometry_index_one_off", lambda: build_geometry_index(ds, max_cells=ONE_OFF_MAX_CELLS))
+    if cache_dir is not None:
+        return ds.cached("lookup_geometry_index", lambda: load_or_build(ds, cache_dir).index)
     return ds.cached("lookup_geometry_index", lambda: build_geometry_index(ds))
 
 

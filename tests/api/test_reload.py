@@ -126,7 +126,7 @@ def test_a_crash_while_building_is_refused_too(data_dir: Path, monkeypatch: pyte
     with _client(data_dir) as client:
         before = client.get("/healthz").json()
 
-        def broken_build(path: Path):
+        def broken_build(path: Path, cache_dir: Path | None = None):
             raise MemoryError("simulated: the new data is too big")
 
         monkeypatch.setattr(api.state, "build_dataset", broken_build)
@@ -143,10 +143,10 @@ def test_requests_during_a_reload_all_succeed_from_one_snapshot_or_the_other(
     real_build = api.state.build_dataset
     building = threading.Event()
 
-    def slow_build(path: Path):
+    def slow_build(path: Path, cache_dir: Path | None = None):
         building.set()
         time.sleep(0.5)  # the reload is in progress for a while: requests keep coming meanwhile
-        return real_build(path)
+        return real_build(path, cache_dir)
 
     app = create_app(Settings(dataset=data_dir, admin_token=TOKEN))
     old_hash = new_hash = ""
