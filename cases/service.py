@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -235,24 +235,31 @@ class CaseService:
         conditions = [*self._visibility(actor), *self._conditions(filters, now, actor_unit)]
         if conditions:
             query = query.where(and_(*conditions))
+        limit = max(1, min(int(filters.limit), MAX_LIST_LIMIT))
+        offset = max(0, int(filters.offset))
         with self.store.reading() as session:
-            total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
-            running = Case.state.in_(workflow.RUNNING_STATES)
-            ordered = query.order_by(
-                # open and overdue first, then open by deadline, then the rest newest first
-                (running & (Case.due_at < now)).desc(),
-                Case.state.in_(workflow.OPEN_STATES).desc(),
-                Case.due_at.asc(),
-                Case.reported_at.desc(),
-                Case.id.desc(),
-            )
-            limit = max(1, min(int(filters.limit), MAX_LIST_LIMIT))
-            rows = session.execute(
-                ordered.options(selectinload(Case.units), selectinload(Case.photos))
-                .limit(limit)
-                .offset(max(0, int(filters.offset)))
-            ).scalars()
-            return [self.summary(case, actor, now) for case in rows], total
+            total = session.execute(select(func.count(Case.id)).where(*conditions)).scalar_one()
+            cases: list[Case] = []
+            # Most urgent first, one ordered query per tier so each can use its index instead of
+            # sorting every visible case on a key that depends on the clock.
+            for tier, order in _urgency_tiers(now):
+                if len(cases) >= limit:
+                    break
+                if tier is not _FINISHED:
+                    in_tier = session.execute(select(func.count(Case.id)).where(*conditions, tier)).scalar_one()
+                    if offset >= in_tier:
+                        offset -= in_tier
+                        continue
+                rows = session.execute(
+                    query.where(tier)
+                    .order_by(*order)
+                    .options(selectinload(Case.units), selectinload(Case.photos))
+                    .limit(limit - len(cases))
+                    .offset(offset)
+                ).scalars()
+                cases.extend(rows)
+                offset = 0
+            return [self.summary(case, actor, now) for case in cases], total
 
     def _visibility(self, actor: Actor) -> list[Any]:
         if actor.role == "admin":
@@ -579,6 +586,22 @@ def _loaded_from_session(written: list[Any], case: Case) -> None:
     set_committed_value(case, "units", sorted((r for r in rows if isinstance(r, CaseUnit)), key=lambda r: r.id))
     set_committed_value(case, "events", sorted((r for r in rows if isinstance(r, Event)), key=lambda r: r.seq))
     set_committed_value(case, "photos", sorted((r for r in rows if isinstance(r, Photo)), key=lambda r: r.id))
+
+
+_FINISHED = Case.state.in_(workflow.FINAL_STATES)
+
+
+def _urgency_tiers(now: dt.datetime) -> list[tuple[Any, list[Any]]]:
+    """Overdue running cases (oldest deadline first), the other open cases (by deadline, those
+    without one last), then finished cases newest first."""
+    late = and_(Case.state.in_(workflow.RUNNING_STATES), Case.due_at < now)
+    not_late = or_(Case.state.not_in(workflow.RUNNING_STATES), Case.due_at.is_(None), Case.due_at >= now)
+    open_not_late = and_(Case.state.in_(workflow.OPEN_STATES), not_late)
+    return [
+        (late, [Case.due_at.asc(), Case.id.asc()]),
+        (open_not_late, [Case.due_at.asc().nulls_last(), Case.reported_at.desc(), Case.id.desc()]),
+        (_FINISHED, [Case.reported_at.desc(), Case.id.desc()]),
+    ]
 
 
 def _full(query: Any) -> Any:

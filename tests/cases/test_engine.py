@@ -280,3 +280,32 @@ def test_restart_keeps_everything(store_url, tmp_path, mini_ds, people, clock):
         assert [e["action"] for e in again["events"]] == ["report", "dispatch"]
     finally:
         second.dispose()
+
+
+def test_list_is_most_urgent_first_and_pages_through_every_tier(service, people, clock):
+    from cases.users import PUBLIC
+
+    def report(category):
+        return service.create(people.inspector, lon=IN_C1_ONLY[0], lat=IN_C1_ONLY[1], crs=M, category=category)[
+            "case_id"
+        ]
+
+    finished_old = report("dirty_road")
+    service.act(people.unit_u1, finished_old, "rectify", note="x")
+    service.act(people.inspector, finished_old, "close")
+    clock.advance(hours=1)
+    finished_new = report("dirty_road")
+    service.act(people.unit_u1, finished_new, "rectify", note="x")
+    service.act(people.inspector, finished_new, "close")
+    rejected = service.create(PUBLIC, lon=IN_C1_ONLY[0], lat=IN_C1_ONLY[1], crs=M, category="illegal_ads")["case_id"]
+    service.act(people.admin, rejected, "reject", note="not ours")
+    late = report("exposed_garbage")  # 2 h
+    slow = report("facility_damaged")  # 72 h
+    waiting = service.create(PUBLIC, lon=IN_C1_ONLY[0], lat=IN_C1_ONLY[1], crs=M, category="illegal_ads")["case_id"]
+    clock.advance(hours=3)  # `late` is now overdue
+    expected = [late, slow, waiting, rejected, finished_new, finished_old]
+    everything, total = service.list(people.admin, CaseFilter(limit=100))
+    assert [c["case_id"] for c in everything] == expected and total == 6
+    one_by_one = [service.list(people.admin, CaseFilter(limit=1, offset=i))[0][0]["case_id"] for i in range(6)]
+    assert one_by_one == expected
+    assert [c["case_id"] for c in service.list(people.admin, CaseFilter(limit=2, offset=3))[0]] == expected[3:5]
