@@ -488,6 +488,9 @@
         date.addEventListener('change', function () { forgetPreview(); reloadPlace(); });
         close.addEventListener('click', function () { toggle.click(); });
         L.DomEvent.disableClickPropagation(body);
+        // A button the panel removes while handling its click (a unit picked) is no longer inside
+        // the panel when Leaflet looks at the click: stop clicks here so the map never sees them.
+        L.DomEvent.on(body, 'click', L.DomEvent.stopPropagation);
         L.DomEvent.disableScrollPropagation(body);
         toggle.addEventListener('click', function () {
           P.editing = !P.editing;
