@@ -33,6 +33,7 @@ from starlette.responses import Response
 from api.assign_csv import assign_csv
 from api.dependencies import LOOKUP_QUERY_PARAMETERS, DatasetDep, DateDep, answer_date, lookup_query, parse_date
 from api.errors import BadParameterError, InvalidBodyError, TooLargeError, error_responses
+from api.held_since import HELD_SINCE_PARAMETER, add_held_since, wants_held_since
 from api.lookup_json import lookup_json
 from api.responses import JSONAnswer, loads, plain_records
 from geo import Dataset
@@ -147,13 +148,17 @@ BATCH_BODY: dict[str, Any] = {
     ),
     response_model=LookupAnswer,
     responses=error_responses(400),
-    openapi_extra={"parameters": LOOKUP_QUERY_PARAMETERS},
+    openapi_extra={"parameters": [*LOOKUP_QUERY_PARAMETERS, HELD_SINCE_PARAMETER]},
 )
 async def lookup_point(request: Request) -> JSONAnswer:
     lon, lat, crs, date = lookup_query(request)
     ds = request.app.state.datasets.current  # one snapshot for the whole request
     # The bytes of lookup(...).to_dict() joined from pieces cached per answer row: no dicts, no encoding per match.
-    return JSONAnswer(lookup_json(ds, lon, lat, crs=crs, date=date))
+    body = lookup_json(ds, lon, lat, crs=crs, date=date)
+    if wants_held_since(request.scope["query_string"]):  # asked for: decoded, completed, encoded (api.held_since)
+        store = getattr(request.app.state, "store", None)
+        return JSONAnswer(await anyio.to_thread.run_sync(lambda: add_held_since(ds, store, loads(body))))
+    return JSONAnswer(body)
 
 
 @router.post(

@@ -28,7 +28,7 @@ from cases.store import open_store, store_config
 from cases.users import add_user
 from geo import Dataset
 from tests.api.http_server import running_server
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, Watched, watch
+from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Watched, watch
 from tests.maps.test_browser_served import wgs84_along
 
 MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
@@ -185,6 +185,8 @@ def test_a_planner_reassigns_a_stretch_on_the_map(server: dict[str, str], browse
     assert "空闲单位" in diff and "市住建局" in diff and "2027-01-01" in diff
     assert page.locator(".rm-pe-findings").inner_text() == "未发现问题"  # U2 keeps C2: nobody is left idle
     assert page.locator(".rm-pe-confirm").is_enabled()
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / "planner_edit_preview.png"))
     assert _units_at(base, lon, lat, "2027-01-01") == [("U2", "lead"), ("U3", "supervisor")]  # a dry run
 
     _confirm(page, base, "2027-01-01")
@@ -204,6 +206,7 @@ def test_a_planner_reassigns_a_stretch_on_the_map(server: dict[str, str], browse
     link = since.locator("a.rm-since-change")
     assert link.get_attribute("href") == f"/history/{change['id']}"
     assert link.get_attribute("title") == f"{PLANNER}：{REASON}"
+    page.screenshot(path=str(SCREENSHOTS / "planner_edit_since.png"))
     _clean(watched)
 
 
