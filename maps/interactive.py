@@ -19,11 +19,7 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass
-from typing import Any, ClassVar
-
-import folium
-from branca.element import Element, MacroElement
-from jinja2 import Template
+from typing import Any
 
 from geo import Dataset
 from maps.cases_layer import CasesLayer
@@ -103,32 +99,6 @@ def base_tiles(tiles: str, lang: str, tianditu_key: str | None = None) -> BaseTi
             overlay_url=wmts.replace("{layer}", notes),
         )
     raise TilesError(f"unknown tiles {tiles!r}: use one of {', '.join(TILES)}")
-
-
-class _OfflineMap(folium.Map):
-    """folium's Map without its CDN scripts and styles (jQuery, Bootstrap, Font Awesome...)."""
-
-    default_js: ClassVar[list[tuple[str, str]]] = []
-    default_css: ClassVar[list[tuple[str, str]]] = []
-
-
-class _RespmapInit(MacroElement):
-    """Hands folium's map, groups and layer control to ``respmap.init`` once they exist."""
-
-    _template = Template(
-        """{% macro script(this, kwargs) %}
-respmap.init(
-    {{ this._parent.get_name() }}, [{{ this.group_names }}], {{ this.control_name }}, {{ this.data_id|tojson }}
-);
-{% endmacro %}"""
-    )
-
-    def __init__(self, group_names: list[str], control_name: str) -> None:
-        super().__init__()
-        self._name = "RespmapInit"
-        self.group_names = ", ".join(group_names)
-        self.control_name = control_name
-        self.data_id = DATA_ELEMENT_ID
 
 
 def _unique_titles(titles: list[str]) -> list[str]:
@@ -215,8 +185,14 @@ def render_map(
     else:
         center = DEFAULT_CENTER
 
+    # folium only here: importing this module (route discovery, the CLI) stays light (maps/folium_page.py).
+    import folium
+    from branca.element import Element
+
+    from maps.folium_page import OfflineMap, RespmapInit
+
     # No folium scale bar: Leaflet's default shows feet and miles too; respmap.js adds a metric-only one.
-    fmap = _OfflineMap(location=center, zoom_start=13, tiles=None, prefer_canvas=True, control_scale=False, max_zoom=20)
+    fmap = OfflineMap(location=center, zoom_start=13, tiles=None, prefer_canvas=True, control_scale=False, max_zoom=20)
     if tiles is not None:
         folium.TileLayer(
             tiles=tiles.url,
@@ -242,7 +218,7 @@ def render_map(
     titles = _unique_titles([layer["title"] for layer in payload["layers"]])
     groups = [folium.FeatureGroup(name=title, overlay=True, control=True).add_to(fmap) for title in titles]
     control = folium.LayerControl(position="topright", collapsed=False).add_to(fmap)
-    _RespmapInit([g.get_name() for g in groups], control.get_name()).add_to(fmap)
+    RespmapInit([g.get_name() for g in groups], control.get_name(), DATA_ELEMENT_ID).add_to(fmap)
 
     figure = fmap.get_root()
     view = payload["view"]

@@ -23,7 +23,7 @@ from api.state import DatasetHolder, build_dataset, index_cache_dir
 from geo import load_dataset
 from geo.index_cache import CACHE_DIR_ENV
 from geo.lookup import lookup
-from tests.api.http_server import running_server
+from tests.api.http_server import REPO, running_server
 from tests.conftest import MINI_DIR
 
 TO_LONLAT = Transformer.from_crs("EPSG:4545", "EPSG:4326", always_xy=True)
@@ -94,3 +94,19 @@ def test_two_workers_started_twice_write_the_index_once(tmp_path: Path) -> None:
     assert files[0].stat().st_ino == inode  # read by both workers, never written again
     assert second == first
     assert all(answer["matches"] for answer in first)  # every point is inside some zone: answers worth comparing
+
+
+def test_discovering_the_routes_does_not_import_folium() -> None:
+    """folium (and branca, jinja2) cost a worker a few tenths of a second at start; only drawing a map needs them."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, api.app\n"
+        "app = api.app.create_app()\n"
+        "assert '/map' in app.openapi()['paths'], 'the map route is discovered'\n"
+        "print(sorted(m for m in ('folium', 'branca', 'jinja2') if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
