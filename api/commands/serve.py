@@ -55,7 +55,6 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 def run(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from api.app import create_app
     from api.settings import Settings
 
     if args.workers < 1:
@@ -80,6 +79,8 @@ def run(args: argparse.Namespace) -> int:
     )
 
     if args.workers == 1:
+        from api.app import create_app  # only here: with workers, each imports it and this process never does
+
         uvicorn.run(
             create_app(settings, dataset=ds), host=host, port=port, log_level=args.log_level, server_header=False
         )
