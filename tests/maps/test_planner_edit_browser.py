@@ -240,6 +240,29 @@ def test_a_planner_splits_a_street_where_they_click(server: dict[str, str], brow
     _clean(watched)
 
 
+def test_a_planner_gives_an_unheld_place_a_unit(server: dict[str, str], browser: Browser, mini_ds: Dataset) -> None:
+    """C3 (a compound) is held by nobody: the only action offered is to give it a unit."""
+    base = server["base"]
+    inside = mini_ds.layers["compounds"].set_index("feature_id").geometry["C3"].representative_point()
+    assert _units_at(base, inside.x, inside.y, "2027-04-01") == []
+    watched = _signed_in_map(browser, base, server["planner"])
+    page = watched.page
+    page.click(".rm-pe-toggle")
+    page.fill(".rm-pe-effective", "2027-04-01")
+    page.fill(".rm-pe-reason", "街道办接管无人小区")
+    _select_place(page, inside.x, inside.y, "C3")
+    assert page.locator(".rm-pe-rows").inner_text() == "无人负责"
+    assert page.locator(".rm-pe-action option").all_inner_texts() == ["增加负责单位"]
+    _pick_unit(page, 0, "街道", "U3")
+    _preview(page)
+    assert page.get_attribute("html", "data-rm-preview") == "ok"
+    assert "老城街道办事处" in page.locator(".rm-pe-diff").inner_text()
+    _confirm(page, base, "2027-04-01")
+    assert _units_at(base, inside.x, inside.y, "2027-03-31") == []
+    assert _units_at(base, inside.x, inside.y, "2027-04-01") == [("U3", "lead")]
+    _clean(watched)
+
+
 def test_a_preview_with_errors_cannot_be_confirmed(server: dict[str, str], browser: Browser, mini_ds: Dataset) -> None:
     """Giving S1's whole length to a second lead overlaps the leads in place: an error, shown, not confirmable."""
     base = server["base"]
