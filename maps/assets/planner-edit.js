@@ -388,7 +388,13 @@
     P.confirm.disabled = true;
     status(P.words.edit_loading);
     return api(P.urls.changes, { method: 'POST', json: body }).then(function (answer) {
+      if (!answer.applied) { showAnswer(answer); status(P.words.edit_no_change); return answer; }
       var id = answer.change && answer.change.id;
+      if (answer.reloaded === false) {
+        // Applied and recorded, but the server kept serving the previous data: say so, do not pretend.
+        status(P.words.edit_applied + ' · ' + P.words.edit_not_reloaded, 'error');
+        return answer;
+      }
       var note = P.words.edit_applied + (id !== undefined && id !== null ? ' · ' + fill(P.words.since_change, { id: id }) : '');
       try { window.sessionStorage.setItem(FLASH_KEY, note); } catch (e) { /* private mode: no note after reload */ }
       status(note, 'ok');
