@@ -226,6 +226,23 @@
     return best;
   }
 
+  /**
+   * On a line held in stretches, the unheld stretch around the click ([from_m, to_m]): giving a
+   * unit there fills that gap only. Null for a polygon, a line with a whole-length holder, or a
+   * click on held ground (the unit is then given the whole place).
+   */
+  function gapAt(place) {
+    if (place.kind !== 'line' || typeof place.at_m !== 'number' || rowAt(place) >= 0) { return null; }
+    var holding = place.rows.filter(function (r) { return r.role !== 'supervisor'; });
+    if (!holding.length || holding.some(function (r) { return r.from_m === null; })) { return null; }
+    var from = 0, to = place.length_m;
+    holding.forEach(function (r) {
+      if (r.to_m <= place.at_m && r.to_m > from) { from = r.to_m; }
+      if (r.from_m >= place.at_m && r.from_m < to) { to = r.from_m; }
+    });
+    return to > from ? [from, to] : null;
+  }
+
   function showPlace(place) {
     var W = P.words;
     P.place = place;
@@ -245,7 +262,9 @@
 
     var actions = [['reassign', W.edit_reassign], ['give', W.edit_give]];
     if (place.kind === 'line' && typeof place.at_m === 'number') { actions.splice(1, 0, ['split', W.edit_split]); }
-    if (!place.rows.length) { actions = [['give', W.edit_give]]; }
+    if (!place.rows.length) { actions = [['give', W.edit_give]]; } else if (rowAt(place) < 0) {
+      actions.unshift(actions.pop());  // clicked where nobody holds the line: giving it a unit comes first
+    }
     var action = field(P.form, W.edit_action, select(actions, actions[0][0]));
     action.className = 'rm-pe-action';
     var detail = add(P.form, 'div', 'rm-pe-detail');
@@ -303,7 +322,8 @@
     var rows = plainRows(place);
     var kind = P.action.value;
     if (kind === 'give') {
-      rows.push({ unit_id: P.pickers[0].unit.unit_id, role: P.roleSelect.value, from_m: null, to_m: null, valid_until: null });
+      var gap = gapAt(place);
+      rows.push({ unit_id: P.pickers[0].unit.unit_id, role: P.roleSelect.value, from_m: gap ? gap[0] : null, to_m: gap ? gap[1] : null, valid_until: null });
     } else {
       var i = Number(P.rowSelect.value), row = rows[i];
       if (kind === 'reassign') {
@@ -350,8 +370,9 @@
   function failed(error) {
     var W = P.words;
     if (error && error.status === 409) {
-      status(W.edit_stale + ' (' + error.message + ')', 'error');
-      return reloadPlace();
+      // Look again at the place as the data is now, then say why the panel changed under the planner's eyes.
+      var note = W.edit_stale + ' (' + error.message + ')';
+      return Promise.resolve(reloadPlace()).then(function () { status(note, 'error'); });
     }
     if (error && error.status === 403) { status(W.edit_forbidden + ': ' + error.message, 'error'); return null; }
     status(W.edit_failed + ': ' + String((error && error.message) || error), 'error');

@@ -152,10 +152,13 @@ def _note_refusal(watched: Watched, url: str, status: int) -> None:
         _CASES_REFUSALS[id(watched)] = _CASES_REFUSALS.get(id(watched), 0) + 1
 
 
-def _clean(watched: Watched) -> None:
+def _clean(watched: Watched, expected: list[str] | None = None) -> None:
+    """No console error but the cases layer's refusals and the ``expected`` ones (each exactly once)."""
     errors = list(watched.errors)
     for _ in range(_CASES_REFUSALS.get(id(watched), 0)):
         errors.remove("Failed to load resource: the server responded with a status of 403 (Forbidden)")
+    for message in expected or []:
+        errors.remove(message)
     assert errors == [] and watched.blocked == [] and watched.dialogs == []
     assert watched.page.evaluate("document.querySelectorAll('img[src=\"x\"], [onerror]').length") == 0
 
@@ -261,6 +264,48 @@ def test_a_planner_gives_an_unheld_place_a_unit(server: dict[str, str], browser:
     assert _units_at(base, inside.x, inside.y, "2027-03-31") == []
     assert _units_at(base, inside.x, inside.y, "2027-04-01") == [("U3", "lead")]
     _clean(watched)
+
+
+def test_a_change_made_meanwhile_is_not_overwritten(server: dict[str, str], browser: Browser, mini_ds: Dataset) -> None:
+    """Another planner changes the data between the preview and the confirmation: 409, the panel looks again."""
+    base = server["base"]
+    watched = _signed_in_map(browser, base, server["planner"])
+    page = watched.page
+    page.click(".rm-pe-toggle")
+    page.fill(".rm-pe-effective", "2027-05-01")
+    page.fill(".rm-pe-reason", "督查组调整")
+    on_s1 = wgs84_along(mini_ds, "S1", 1100.0)  # 1000-1200 m: nobody leads it
+    _select_place(page, *on_s1, "S1")
+    assert page.locator(".rm-pe-action").input_value() == "give"  # nobody holds the clicked stretch
+    _pick_unit(page, 0, "住建", "U2")
+    _preview(page)
+    assert page.get_attribute("html", "data-rm-preview") == "ok"
+    assert "1000–1200" in page.locator(".rm-pe-diff").inner_text()  # the unheld stretch only
+    meanwhile = httpx.post(
+        f"{base}/assignments/changes",
+        headers={"Authorization": f"Bearer {server['planner']}"},
+        json={
+            "effective": "2027-05-01",
+            "reason": "另一位规划员",
+            "places": [{"layer": "streets", "feature_id": "S2", "assignments": [{"unit_id": "U1"}]}],
+        },
+        timeout=60,
+    )
+    assert meanwhile.status_code == 200 and meanwhile.json()["applied"], meanwhile.text
+    page.evaluate("document.documentElement.setAttribute('data-rm-selected', 'waiting')")
+    page.click(".rm-pe-confirm")
+    page.wait_for_function("() => document.documentElement.getAttribute('data-rm-selected') === 'S1'")
+    assert "数据已被他人修改" in page.locator(".rm-pe-status").inner_text()
+    assert page.locator(".rm-pe-confirm").is_disabled()  # a new preview first, against the data as it is now
+    assert all(c["reason"] != "督查组调整" for c in _history(server))
+    # The same panel, previewed again, goes through.
+    _pick_unit(page, 0, "住建", "U2")
+    _preview(page)
+    assert page.get_attribute("html", "data-rm-preview") == "ok"
+    _confirm(page, base, "2027-05-01")
+    assert _units_at(base, *on_s1, "2027-05-01") == [("U2", "lead"), ("U3", "supervisor")]
+    assert _units_at(base, *on_s1, "2027-04-30") == [("U3", "supervisor")]
+    _clean(watched, ["Failed to load resource: the server responded with a status of 409 (Conflict)"])
 
 
 def test_a_preview_with_errors_cannot_be_confirmed(server: dict[str, str], browser: Browser, mini_ds: Dataset) -> None:
