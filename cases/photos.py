@@ -10,6 +10,7 @@ re-encoded copy, ``photos/<2 hex>/<sha256>.<ext>``, plus a 320 px thumbnail besi
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import io
 import os
@@ -17,11 +18,11 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING
 
-import pillow_heif
-from PIL import Image, ImageOps, UnidentifiedImageError
-
-pillow_heif.register_heif_opener()  # HEIC/HEIF, as iPhones save photos
+if TYPE_CHECKING:
+    from PIL import Image
 
 # Largest picture decoded: 40 megapixels (a 12 MP phone photo is far below). Past it the
 # upload is refused before its pixels are expanded in memory.
@@ -32,6 +33,19 @@ ACCEPTED = {"JPEG": "image/jpeg", "PNG": "image/png", "WEBP": "image/webp", "HEI
 STORED_AS = {"PNG": ("PNG", "png", "image/png"), "WEBP": ("WEBP", "webp", "image/webp")}
 DEFAULT_STORED = ("JPEG", "jpg", "image/jpeg")
 EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/webp": "webp"}
+
+
+@functools.cache
+def _pillow() -> tuple[ModuleType, ModuleType, type[Exception]]:
+    """Pillow (Image, ImageOps, UnidentifiedImageError) with HEIC/HEIF, imported with the first photo.
+
+    Importing them costs a server worker about a tenth of a second at start, and only photos need them.
+    """
+    import pillow_heif
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    pillow_heif.register_heif_opener()  # HEIC/HEIF, as iPhones save photos
+    return Image, ImageOps, UnidentifiedImageError
 
 
 class PhotoError(ValueError):
@@ -61,6 +75,7 @@ def store_photo(data: bytes, data_dir: Path, *, limit_mb: float, name: str = "ph
         raise PhotoError(f"{name}: {len(data) / 1048576:.1f} MB is over the {limit_mb:g} MB limit for photos")
     if not data:
         raise PhotoError(f"{name}: the file is empty")
+    Image, ImageOps, _ = _pillow()
     image = _open(data, name)
     gps = _exif_gps(image)
     try:
@@ -84,6 +99,7 @@ def store_photo(data: bytes, data_dir: Path, *, limit_mb: float, name: str = "ph
 
 
 def _open(data: bytes, name: str) -> Image.Image:
+    Image, _, UnidentifiedImageError = _pillow()
     with warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         previous = Image.MAX_IMAGE_PIXELS

@@ -96,8 +96,9 @@ def test_two_workers_started_twice_write_the_index_once(tmp_path: Path) -> None:
     assert all(answer["matches"] for answer in first)  # every point is inside some zone: answers worth comparing
 
 
-def test_discovering_the_routes_does_not_import_folium() -> None:
-    """folium (and branca, jinja2) cost a worker a few tenths of a second at start; only drawing a map needs them."""
+def test_discovering_the_routes_does_not_import_folium_or_pillow() -> None:
+    """folium (with branca, jinja2) and Pillow cost a worker a few tenths of a second at start; only drawing a map
+    and storing a photo need them."""
     import subprocess
     import sys
 
@@ -105,7 +106,7 @@ def test_discovering_the_routes_does_not_import_folium() -> None:
         "import sys, api.app\n"
         "app = api.app.create_app()\n"
         "assert '/map' in app.openapi()['paths'], 'the map route is discovered'\n"
-        "print(sorted(m for m in ('folium', 'branca', 'jinja2') if m in sys.modules))\n"
+        "print(sorted(m for m in ('folium', 'branca', 'jinja2', 'PIL', 'pillow_heif') if m in sys.modules))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO, timeout=120)
     assert done.returncode == 0, done.stderr
