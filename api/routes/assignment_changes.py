@@ -100,7 +100,7 @@ class ChangeIn(BaseModel):
 @router.post(
     "/assignments/changes",
     summary="Change who is responsible for some places, from a date (planners)",
-    responses=error_responses(401, 403, 409, 422),
+    responses=error_responses(400, 401, 403, 409, 422),
 )
 async def change_assignments(
     request: Request,

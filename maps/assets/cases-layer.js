@@ -220,6 +220,20 @@
     C.filter = { groups: {}, category: '', from: '', to: '' };
     spec.groups.forEach(function (g) { C.filter.groups[g] = true; });
     var signedIn = spec.mode !== 'served' || csrfCookie();
+    if (spec.mode === 'served' && signedIn) {
+      // A planner edits responsibility and sees no cases (GET /cases would answer 403): no layer.
+      fetch(spec.login_url.replace(/login$/, 'me'), { credentials: 'same-origin', headers: { Accept: 'application/json' } })
+        .then(function (r) { return r.ok ? r.json() : null; }, function () { return null; })
+        .then(function (me) {
+          if (me && me.role === 'planner') { document.documentElement.setAttribute('data-cases-loaded', 'not-for-planners'); return; }
+          begin(map, layerControl, spec, true);
+        });
+      return;
+    }
+    begin(map, layerControl, spec, signedIn);
+  };
+
+  function begin(map, layerControl, spec, signedIn) {
     control(signedIn).addTo(map);
     if (!signedIn) { document.documentElement.setAttribute('data-cases-loaded', 'signed-out'); return; }
     // Clusters split by zoom level: a map with no tiles has no highest zoom until one is set.
@@ -229,7 +243,7 @@
     if (layerControl && layerControl.addOverlay) { layerControl.addOverlay(C.cluster, el('span', '', C.words.cases_title).outerHTML); }
     load();
     if (spec.mode !== 'served') { document.documentElement.setAttribute('data-cases-loaded', String(C.cases.length)); }
-  };
+  }
 
   var original = R.init;
   R.init = function (map, groups, layerControl, dataId) {

@@ -75,7 +75,6 @@ def _signed_in_map(browser: Browser, base: str, token: str, path: str = "/map") 
     """A page signed in through /login, brought back to the map."""
     watched = watch(browser)
     page = watched.page
-    page.on("response", lambda r: _note_refusal(watched, r.url, r.status))
     page.goto(f"{base}/login?next={path}")
     page.wait_for_function("() => window.respmapReady === true")
     page.fill("#login-token", token)
@@ -141,22 +140,9 @@ def _history(server: dict[str, str]) -> list[dict[str, Any]]:
     return answer.json()["changes"]
 
 
-# The cases layer (maps/assets/cases-layer.js, not this feature) asks GET /cases for every signed-in
-# person; a planner may see no cases (403), and Chromium logs that refusal as a console error. Those
-# refusals, and only they, are set aside here; any other error still fails the test.
-_CASES_REFUSALS: dict[int, int] = {}
-
-
-def _note_refusal(watched: Watched, url: str, status: int) -> None:
-    if status == 403 and "/cases?" in url:
-        _CASES_REFUSALS[id(watched)] = _CASES_REFUSALS.get(id(watched), 0) + 1
-
-
 def _clean(watched: Watched, expected: list[str] | None = None) -> None:
-    """No console error but the cases layer's refusals and the ``expected`` ones (each exactly once)."""
+    """No console error but the ``expected`` ones (each exactly once); a planner's map asks for no cases."""
     errors = list(watched.errors)
-    for _ in range(_CASES_REFUSALS.get(id(watched), 0)):
-        errors.remove("Failed to load resource: the server responded with a status of 403 (Forbidden)")
     for message in expected or []:
         errors.remove(message)
     assert errors == [] and watched.blocked == [] and watched.dialogs == []
