@@ -527,7 +527,7 @@ def test_an_old_workbook_editing_a_place_changed_since_is_refused(
 def test_applying_tells_servers_sharing_the_store_to_reload(
     dataset: Path, exported: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    from api.commands.import_assignments import RELOAD_GENERATION_KEY
+    from api.state import STORE_GENERATION_KEY
     from cases.store import open_store
 
     _set_unit(exported, tmp_path / "a.xlsx", "C1", "U4")
@@ -537,7 +537,7 @@ def test_applying_tells_servers_sharing_the_store_to_reload(
     assert "servers sharing the store reload it within seconds" in out
     store = open_store(dataset)
     try:
-        assert store.get_state(RELOAD_GENERATION_KEY) == "1"
+        assert store.get_state(STORE_GENERATION_KEY) == "1"
     finally:
         store.dispose()
 
