@@ -89,3 +89,16 @@ def store(store_url: str, tmp_path: Path) -> Iterator[object]:
         yield opened
     finally:
         opened.dispose()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    """Headless Debian Chromium driven by Playwright, one per test module (tests/maps, tests/qa)."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield chromium
+        chromium.close()

@@ -15,11 +15,11 @@ from pathlib import Path
 import httpx
 import pytest
 import shapely
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from geo import Dataset
 from tests.api.http_server import running_server
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, watch
+from tests.maps.test_browser_map import SCREENSHOTS, watch
 from tests.maps.test_browser_served import wgs84_along
 
 TESTS = Path(__file__).resolve().parents[1]
@@ -38,14 +38,6 @@ def store_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def server(store_dir: Path) -> Iterator[str]:
     with running_server(MINI_DIR, env={"RESPMAP_DATA_DIR": str(store_dir)}) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_located_phone_sees_the_places_around_with_the_answer_highlighted(

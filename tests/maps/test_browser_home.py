@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from tests.api.http_server import running_server
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, watch
+from tests.maps.test_browser_map import SCREENSHOTS, watch
 
 MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
 
@@ -24,14 +24,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     store = tmp_path_factory.mktemp("store")  # the case store in a temporary folder, not beside the test data
     with running_server(MINI_DIR, env={"RESPMAP_DATA_DIR": str(store)}) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_front_door_on_a_360px_phone(server: str, browser: Browser) -> None:

@@ -10,16 +10,15 @@ units stay distinct.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from geo import Dataset
 from maps.interactive import MapOptions, render_map
 from maps.payload import build_payload
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, open_map, watch
+from tests.maps.test_browser_map import SCREENSHOTS, open_map, watch
 
 DAY = "2026-03-01"
 
@@ -27,14 +26,6 @@ DAY = "2026-03-01"
 SHAPES_JS = """() => respmap.infos.flatMap(info => info.shapes.map(s => ({
     layer: info.layer.kind, f: s.feature.f, u2: (s.feature.u || []).some(u => respmap.data.units[u[0]][0] === 'U2'),
     color: s.options.color, opacity: s.options.opacity, fill: s.options.fillOpacity })))"""
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_the_default_view_is_coverage_status(mini_ds: Dataset) -> None:

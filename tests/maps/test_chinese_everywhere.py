@@ -10,13 +10,12 @@ workbook's cells, the map's scale bar in a browser.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
 import openpyxl
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from geo import Dataset
 from geo.table_checks import UNIT_KINDS
@@ -25,7 +24,7 @@ from maps.report import build_report
 from maps.static import MapOptions as StaticOptions
 from maps.tables import export_table
 from maps.wording import WORDS, total_label, unit_kind_label
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, watch
+from tests.maps.test_browser_map import watch
 
 DAY = "2026-03-01"
 # A programme's key (snake_case, or a known key word) where a person should read words.
@@ -93,14 +92,6 @@ def test_workbook_unit_kinds_are_chinese(mini_ds: Dataset, tmp_path: Path) -> No
     kinds = {row[rows[0].index("类型")] for row in rows[1:]}
     assert kinds == {"片区指挥部", "部门", "街道办事处", "企业"}
     assert all(unit_kind_label(kind, "zh") != kind for kind in UNIT_KINDS)  # every known kind has Chinese words
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_interactive_scale_bar_is_metric_only(browser: Browser, mini_ds: Dataset, tmp_path: Path) -> None:

@@ -23,14 +23,14 @@ from pathlib import Path
 import httpx
 import pytest
 from PIL import Image
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
 from cases.store import open_store, store_config
 from cases.users import add_user
 from geo import Dataset
 from geo.datums import wgs84_to_bd09, wgs84_to_gcj02
 from tests.api.http_server import running_server
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, Watched, watch
+from tests.maps.test_browser_map import SCREENSHOTS, Watched, watch
 from tests.maps.test_browser_served import wgs84_along
 
 MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
@@ -68,14 +68,6 @@ def field(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
         store.dispose()
     with running_server(dataset, env={"RESPMAP_DATA_DIR": str(data_dir)}) as base:
         yield {"base": base, **tokens}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def _jpeg(width: int, height: int) -> bytes:

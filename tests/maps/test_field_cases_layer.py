@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from api.cli import main
 from cases.categories import load_categories
@@ -27,7 +27,7 @@ from geo import Dataset
 from geo.datums import to_wgs84
 from maps.cases_layer import CasesLayer, group_of
 from tests.cases.conftest import MovableClock
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, watch
+from tests.maps.test_browser_map import SCREENSHOTS, watch
 
 MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
 HOSTILE = "<img src=x onerror=alert(1)>"
@@ -95,14 +95,6 @@ def written_map(tmp_path_factory: pytest.TempPathFactory, mini_ds: Dataset) -> I
         assert main(["map", "-o", str(output), "--cases", "all", "--dataset", str(MINI_DIR)]) == 0
     ids = {"overdue": late["case_id"], "rectified": fixed["case_id"], "closed": done["case_id"]}
     yield output, {**ids, "open": fresh["case_id"]}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def test_file_carries_the_cases_and_clustering_inline(written_map: tuple[Path, dict[str, str]]) -> None:
