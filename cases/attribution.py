@@ -66,24 +66,10 @@ def attribute(
     answer = result.to_dict()
     district = result.district
     if force_unit is not None:
-        name = unit_name(ds, force_unit)
         best = result.best
-        return Attribution(
-            lon=result.lon_wgs84,
-            lat=result.lat_wgs84,
-            date=date,
-            dataset_hash=ds.content_hash,
-            district_id=district["district_id"] if district else None,
-            district_name=district["name"] if district else None,
-            layer=best.layer if best and not best.fallback else None,
-            feature_id=best.feature_id if best and not best.fallback else None,
-            feature_name=best.name if best and not best.fallback else None,
-            stretch=None,
-            units=((force_unit, name, "manual"),),
-            fallback=False,
-            forced=True,
-            answer=answer,
-        )
+        place = best if best is not None and not best.fallback else None
+        holders = ((force_unit, unit_name(ds, force_unit), "manual"),)
+        return _attribution(ds, result, date, district, place, holders, None, False, answer, forced=True)
     if not result.inside_frame:
         nearest = nearest_district(ds, result.lon_wgs84, result.lat_wgs84)
         where = (
@@ -117,6 +103,8 @@ def _attribution(
     stretch: tuple[float, float] | None,
     fallback: bool,
     answer: dict[str, Any],
+    *,
+    forced: bool = False,
 ) -> Attribution:
     return Attribution(
         lon=result.lon_wgs84,
@@ -131,6 +119,7 @@ def _attribution(
         stretch=stretch,
         units=holders,
         fallback=fallback,
+        forced=forced,
         answer=answer,
     )
 
