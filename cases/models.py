@@ -20,10 +20,12 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -140,10 +142,21 @@ class CaseUnit(Base):
     role: Mapped[str] = mapped_column(String(20))  # lead | shared | fallback | manual
     since: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Copies of the case's state, deadline and report time, kept equal to the case's by every
+    # write (:mod:`cases.service`): a unit's list ("most urgent first") and its counts then come
+    # from one index range of this table, without joining every case the unit ever held.
+    case_state: Mapped[str] = mapped_column(String(20))
+    case_open: Mapped[bool] = mapped_column(Boolean)
+    due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reported_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
 
     case: Mapped[Case] = relationship(back_populates="units")
 
-    __table_args__ = (Index("ix_case_units_unit_open", "unit_id", "until", "case_pk"),)
+    __table_args__ = (
+        Index("ix_case_units_unit_open", "unit_id", "until", "case_pk"),
+        Index("ix_case_units_unit_due", "unit_id", "until", "case_open", "due_at", "case_state", "case_pk"),
+        Index("ix_case_units_unit_reported", "unit_id", "until", "case_open", "reported_at", "case_state", "case_pk"),
+    )
 
 
 class Event(Base):
@@ -216,3 +229,28 @@ class ServerState(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     value: Mapped[str] = mapped_column(Text)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+
+class DatasetTable(Base):
+    """One version of a responsibility table (assignments, units) as applied by a change, kept in the store.
+
+    With several servers on one database (PostgreSQL), this is where an edit made on one machine
+    reaches the others: each server writes the newest version into its own dataset folder
+    (:mod:`geo.table_versions`) before it reloads. ``seq`` counts the versions of one dataset
+    (``dataset_key``) and is unique with the table's name: of two edits made against the same
+    version, the second cannot take the same number and is refused.
+    """
+
+    __tablename__ = "dataset_tables"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    dataset_key: Mapped[str] = mapped_column(String(200))
+    seq: Mapped[int] = mapped_column(Integer)
+    table_name: Mapped[str] = mapped_column(String(80))
+    file_name: Mapped[str] = mapped_column(String(255))
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    sha256: Mapped[str] = mapped_column(String(64))
+    change_id: Mapped[int | None] = mapped_column(ForeignKey("assignment_changes.id"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+
+    __table_args__ = (UniqueConstraint("dataset_key", "seq", "table_name", name="uq_dataset_tables_key_seq_table"),)

@@ -134,16 +134,15 @@ class CaseService:
                 {"field": "lon/lat", "nearest_district": error.nearest_district},
             ) from None
         dispatched = not actor.is_public
+        due = now + dt.timedelta(hours=kind.deadline_hours) if dispatched else None
         try:
             with self.store.session() as session:
                 case = self._insert(
-                    session, actor, kind, found, lon, lat, crs, note, reported_at, now, contact, idempotency_key
+                    session, actor, kind, found, lon, lat, crs, note, reported_at, now, contact, idempotency_key, due
                 )
                 case.location_source = location_source
                 self._event(session, case, 1, reported_at, "report", None, "reported", actor, note, None, None, now)
                 if dispatched:
-                    due = now + dt.timedelta(hours=kind.deadline_hours)
-                    case.state, case.due_at = "dispatched", due
                     self._event(session, case, 2, now, "dispatch", "reported", "dispatched", actor, "", due, None, now)
                 if stored is not None:
                     session.add(_photo_row(case, stored, 1, photo.name if photo else "", now))
@@ -172,17 +171,20 @@ class CaseService:
         now: dt.datetime,
         contact: str | None,
         idempotency_key: str | None,
+        due_at: dt.datetime | None,
     ) -> Case:
+        """The case row and its units; dispatched at once (with ``due_at``) unless ``due_at`` is None."""
         case = Case(
             case_id=f"new-{uuid.uuid4().hex}",  # replaced below, once the row has its number
             category=kind.code,
             category_name=kind.name,
             severity=kind.severity,
             source="public" if actor.is_public else ("office" if actor.role == "admin" else "inspector"),
-            state="reported",
+            state="reported" if due_at is None else "dispatched",
             version=1,
             reported_at=reported_at,
             received_at=now,
+            due_at=due_at,
             lon=found.lon,
             lat=found.lat,
             given_lon=float(lon),
@@ -209,7 +211,7 @@ class CaseService:
         session.flush()
         case.case_id = f"{reported_at.astimezone(self.zone):%Y%m%d}-{case.id:06d}"
         for unit_id, name, role in found.units:
-            session.add(CaseUnit(case_pk=case.id, unit_id=unit_id, unit_name=name, role=role, since=now))
+            session.add(_unit_row(case, unit_id, name, role, now))
         return case
 
     # ------------------------------------------------------------------ read
@@ -349,21 +351,27 @@ class CaseService:
             ).rowcount
             if changed != 1:
                 raise ConflictError(f"case {case.case_id} changed meanwhile; load it again", {"state": from_state})
+            # the copies on the case's unit rows follow (see CaseUnit): same transaction, same values
+            session.execute(
+                update(CaseUnit)
+                .where(CaseUnit.case_pk == case.id)
+                .values(
+                    case_state=to_state,
+                    case_open=to_state in workflow.OPEN_STATES,
+                    due_at=values.get("due_at", case.due_at),
+                )
+                .execution_options(synchronize_session=False)
+            )
+            # what was written, without a second UPDATE at flush (a reassignment's new row copies it)
+            set_committed_value(case, "state", to_state)
+            set_committed_value(case, "due_at", values.get("due_at", case.due_at))
             seq = len(case.events) + 1
             self._event(session, case, seq, now, action, from_state, to_state, actor, note, new_due, new_unit, now)
             if new_unit is not None:
                 for row in case.units:
                     if row.until is None:
                         row.until = now
-                session.add(
-                    CaseUnit(
-                        case_pk=case.id,
-                        unit_id=new_unit,
-                        unit_name=unit_name(self.ds, new_unit),
-                        role="manual",
-                        since=now,
-                    )
-                )
+                session.add(_unit_row(case, new_unit, unit_name(self.ds, new_unit), "manual", now))
             if stored is not None:
                 session.add(_photo_row(case, stored, seq, photo.name if photo else "", now))
             case_pk = case.id
@@ -613,6 +621,21 @@ def _held_by(unit_id: str) -> Any:
     # index ix_case_units_unit_open instead of probing it once per case (bench/cases.py).
     held = select(CaseUnit.case_pk).where(CaseUnit.unit_id == unit_id, CaseUnit.until.is_(None))
     return Case.id.in_(held)
+
+
+def _unit_row(case: Case, unit_id: str, name: str, role: str, now: dt.datetime) -> CaseUnit:
+    """A unit the case goes to from ``now``, carrying the case's state as it is now (see CaseUnit)."""
+    return CaseUnit(
+        case_pk=case.id,
+        unit_id=unit_id,
+        unit_name=name,
+        role=role,
+        since=now,
+        case_state=case.state,
+        case_open=case.state in workflow.OPEN_STATES,
+        due_at=case.due_at,
+        reported_at=case.reported_at,
+    )
 
 
 def _photo_row(case: Case, stored: StoredPhoto, seq: int, name: str, now: dt.datetime) -> Photo:
