@@ -37,6 +37,7 @@ import anyio.to_thread
 
 from api.errors import DatasetUnavailableError, ReloadRefusedError
 from api.settings import Settings
+from cases.dataset_tables import SyncResult
 from cases.store import Store, store_config
 from geo import Dataset, load_dataset
 from geo.index_cache import CACHE_DIR_ENV
@@ -104,6 +105,53 @@ def build_dataset(path: Path, cache_dir: Path | None = None) -> Dataset:
     if ds.ok and ds.catalog is not None:
         warm_up(ds, cache_dir)
     return ds
+
+
+def _sync_folder(store: Store | None, path: Path) -> SyncResult | None:
+    """Take up the store's newest tables into ``path`` (blocking); None without a store or when it fails.
+
+    The store unreachable is not a reason to stop serving: the folder's own tables are loaded, and a
+    warning says so.
+    """
+    if store is None:
+        return None
+    from cases.dataset_tables import materialize
+
+    try:
+        result = materialize(store, path)
+    except Exception:
+        log.warning("cannot take the responsibility tables up from the store; loading %s as it is", path, exc_info=True)
+        return None
+    if result.status == "diverged":
+        log.error("%s", result.message)
+    elif result.status == "unusable" and result.message:
+        log.warning("%s", result.message)
+    return result
+
+
+def sync_and_build(store: Store | None, path: Path, cache_dir: Path | None = None) -> tuple[Dataset, bool]:
+    """Take up the store's newest tables, load ``path``; publish tables only this folder has (blocking).
+
+    Returns the dataset and whether something was published (the other servers must then reload).
+    Tables this folder has and the store lacks are published only when they load without errors.
+    """
+    sync = _sync_folder(store, path)
+    ds = build_dataset(path, cache_dir)
+    published = False
+    if store is not None and sync is not None and sync.status == "ahead" and ds.ok:
+        from cases.dataset_tables import publish_local
+
+        try:
+            after = publish_local(store, path)
+        except Exception:
+            log.warning(
+                "cannot publish the tables of %s to the store; trying again on the next reload", path, exc_info=True
+            )
+        else:
+            published = after.status == "in_sync"
+            if after.status == "diverged":
+                log.error("%s", after.message)
+    return ds, published
 
 
 def index_cache_dir(settings: Settings) -> Path:
@@ -183,6 +231,15 @@ class DatasetHolder:
         self._store = store
         self._seen_store = int(await anyio.to_thread.run_sync(store.get_state, STORE_GENERATION_KEY) or 0)
         await _cancel(self._store_watcher)  # a lifespan run twice (tests) keeps one watcher
+        # The dataset was loaded from this machine's folder before the store was open: if the store holds
+        # newer tables (an edit made on another server), or the folder holds changes the store lacks,
+        # reload now, before the first request (the reload takes the tables up, or publishes them).
+        sync = await anyio.to_thread.run_sync(_sync_folder, store, self.settings.dataset)
+        if sync is not None and sync.status in ("written", "ahead"):
+            try:
+                await self.reload(announce=False)
+            except ReloadRefusedError as exc:
+                log.error("the tables taken from the store do not load here: %s", exc.message)
         self._store_watcher = asyncio.create_task(self._watch_store(), name="respmap-reload-store")
 
     async def _watch_store(self) -> None:
@@ -225,7 +282,9 @@ class DatasetHolder:
         async with self._reload_lock:
             previous = self.current
             try:
-                ds = await anyio.to_thread.run_sync(build_dataset, self.settings.dataset, self.cache_dir)
+                ds, published = await anyio.to_thread.run_sync(
+                    sync_and_build, self._store, self.settings.dataset, self.cache_dir
+                )
             except Exception as exc:  # a bug met by the new data must not cost the old snapshot
                 log.exception("building the new dataset failed")
                 raise ReloadRefusedError(
@@ -248,8 +307,11 @@ class DatasetHolder:
             self.generation += 1
             if announce and self.settings.reload_signal_file is not None:
                 self._seen_signal = bump_signal(self.settings.reload_signal_file, ds.content_hash)
-            if announce and self._store is not None:
-                self._seen_store = await anyio.to_thread.run_sync(self._store.bump_counter, STORE_GENERATION_KEY)
+            if (announce or published) and self._store is not None:
+                try:
+                    self._seen_store = await anyio.to_thread.run_sync(self._store.bump_counter, STORE_GENERATION_KEY)
+                except Exception:  # served here already; the others follow on their next reload
+                    log.warning("cannot announce the reload through the store", exc_info=True)
             previous_hash = previous.content_hash
             log.info("dataset reloaded: %s -> %s", previous_hash, ds.content_hash)
             del previous  # freed now, unless a request in flight still reads it

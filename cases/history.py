@@ -17,9 +17,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
 
-from cases.models import AssignmentChange
+from cases.models import AssignmentChange, DatasetTable
 from cases.store import Store
 from geo.table_versions import CHANGE_FILE, versions
 
@@ -38,13 +39,16 @@ def _as_time(value: Any) -> dt.datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=dt.UTC)
 
 
-def record_note(
-    store: Store, note: dict[str, Any], dataset_path: Path, version: str, by_user_id: int | None = None
-) -> dict[str, Any]:
-    """Record one change from its note (as :func:`geo.assignment_edit.apply_edit` writes it); returns it as a dict."""
+def note_row(
+    session: Session, note: dict[str, Any], dataset_path: Path, version: str, by_user_id: int | None = None
+) -> AssignmentChange:
+    """Add the record of one change (from its note, as :func:`geo.assignment_edit.apply_edit` writes it) to
+    the caller's transaction and flush it (its ``id`` is then known)."""
     diff = dict(note.get("diff") or {})
     diff["version"] = version
     diff["source"] = note.get("source", "")
+    if by_user_id is None and isinstance(note.get("by_user_id"), int):
+        by_user_id = note["by_user_id"]
     row = AssignmentChange(
         at=_as_time(note["at"]),
         by_name=str(note["by"])[:200],
@@ -56,10 +60,22 @@ def record_note(
         hash_after=str(note.get("hash_after", "")),
         diff=diff,
     )
+    session.add(row)
+    session.flush()
+    return row
+
+
+def set_version(row: AssignmentChange, version: str) -> None:
+    """Name the version folder a recorded change made (known only once the tables have switched)."""
+    row.diff = {**(row.diff or {}), "version": version}
+
+
+def record_note(
+    store: Store, note: dict[str, Any], dataset_path: Path, version: str, by_user_id: int | None = None
+) -> dict[str, Any]:
+    """Record one change from its note (as :func:`geo.assignment_edit.apply_edit` writes it); returns it as a dict."""
     with store.session() as session:
-        session.add(row)
-        session.flush()
-        return change_dict(row)
+        return change_dict(note_row(session, note, dataset_path, version, by_user_id))
 
 
 def record_change(store: Store, applied: Any, dataset_path: Path, by_user_id: int | None = None) -> dict[str, Any]:
@@ -67,8 +83,41 @@ def record_change(store: Store, applied: Any, dataset_path: Path, by_user_id: in
     return record_note(store, applied.note, dataset_path, Path(applied.version).name, by_user_id)
 
 
+def find_recorded(session: Session, dataset_path: Path, version: str) -> int | None:
+    """The id of the change recorded for version folder ``version`` of ``dataset_path``, if any."""
+    path = str(Path(dataset_path).resolve())
+    rows = session.execute(
+        select(AssignmentChange.id, AssignmentChange.diff).where(AssignmentChange.dataset_path == path)
+    )
+    for change_id, diff in rows:
+        if (diff or {}).get("version") == version:
+            return change_id
+    return None
+
+
+def change_note(row: AssignmentChange) -> dict[str, Any]:
+    """A recorded change as the note written beside its tables (``change.json``): the inverse of :func:`note_row`."""
+    diff = {k: v for k, v in (row.diff or {}).items() if k not in ("version", "source")}
+    return {
+        "at": _as_time(row.at).isoformat(),
+        "by": row.by_name,
+        "reason": row.reason,
+        "effective": row.effective.isoformat(),
+        "source": (row.diff or {}).get("source", ""),
+        "hash_before": row.hash_before,
+        "hash_after": row.hash_after,
+        "diff": diff,
+        "change_id": row.id,
+        **({"by_user_id": row.by_user_id} if row.by_user_id is not None else {}),
+    }
+
+
 def sync_versions(store: Store, dataset_path: Path) -> int:
-    """Record the version notes of ``dataset_path`` the store does not have yet; returns how many."""
+    """Record the version notes of ``dataset_path`` the store does not have yet; returns how many.
+
+    Versions taken from the store (:func:`cases.dataset_tables.materialize`: their note says
+    ``store.materialized``) are recorded already, under the folder of the server that made them.
+    """
     path = str(Path(dataset_path).resolve())
     with store.reading() as session:
         rows = session.execute(select(AssignmentChange.diff).where(AssignmentChange.dataset_path == path)).scalars()
@@ -82,9 +131,36 @@ def sync_versions(store: Store, dataset_path: Path) -> int:
             note = json.loads(note_file.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             continue
+        if not isinstance(note, dict) or (note.get("store") or {}).get("materialized") or "by" not in note:
+            continue
         record_note(store, note, Path(dataset_path), folder.name)
         added += 1
     return added
+
+
+def _dataset_filter(dataset_path: Path) -> Any:
+    """Changes of this dataset: made in this folder, or published for its dataset by any server."""
+    from cases.dataset_tables import key_of_folder
+
+    own = AssignmentChange.dataset_path == str(Path(dataset_path).resolve())
+    key = key_of_folder(Path(dataset_path))
+    if key is None:
+        return own
+    published = select(DatasetTable.change_id).where(
+        DatasetTable.dataset_key == key, DatasetTable.change_id.is_not(None)
+    )
+    return or_(own, AssignmentChange.id.in_(published))
+
+
+def belongs_to(store: Store, change: dict[str, Any], dataset_path: Path) -> bool:
+    """The change was made on this dataset (in this folder, or published for it by another server)."""
+    if change["dataset_path"] == str(Path(dataset_path).resolve()):
+        return True
+    with store.reading() as session:
+        found = session.execute(
+            select(AssignmentChange.id).where(AssignmentChange.id == change["id"], _dataset_filter(dataset_path))
+        ).first()
+    return found is not None
 
 
 def change_dict(row: AssignmentChange) -> dict[str, Any]:
@@ -123,7 +199,7 @@ def list_changes(
     """
     query = select(AssignmentChange).order_by(AssignmentChange.at.desc(), AssignmentChange.id.desc())
     if dataset_path is not None:
-        query = query.where(AssignmentChange.dataset_path == str(Path(dataset_path).resolve()))
+        query = query.where(_dataset_filter(dataset_path))
     result = []
     with store.reading() as session:
         for row in session.execute(query).scalars():

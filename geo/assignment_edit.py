@@ -29,6 +29,7 @@ import re
 import shutil
 import tempfile
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -590,9 +591,20 @@ def latest_change(root: Path) -> dict[str, Any] | None:
 
 
 def apply_edit(
-    prepared: PreparedEdit, *, by: str, reason: str, at: dt.datetime | None = None, extra: dict[str, Any] | None = None
+    prepared: PreparedEdit,
+    *,
+    by: str,
+    reason: str,
+    at: dt.datetime | None = None,
+    extra: dict[str, Any] | None = None,
+    before_switch: Callable[[dict[str, Any]], None] | None = None,
 ) -> AppliedEdit:
-    """Switch the tables to the prepared version; refuse on errors or when the data changed meanwhile."""
+    """Switch the tables to the prepared version; refuse on errors or when the data changed meanwhile.
+
+    ``before_switch(note)`` runs under the dataset's edit lock once the files are found unchanged and
+    before anything is written (the store publishes the change there, in a transaction the caller
+    commits after the switch); it may add to the note and raises to stop.
+    """
     if not prepared.ok:
         raise EditRefused(f"{len(prepared.errors)} error(s) remain; nothing was changed", prepared.errors)
     ds = prepared.ds
@@ -628,7 +640,12 @@ def apply_edit(
             latest,
         )
 
-    version = switch_tables(ds.path, prepared.new_files, list(files.values()), note, check=still_the_same)
+    def check() -> None:
+        still_the_same()
+        if before_switch is not None:
+            before_switch(note)
+
+    version = switch_tables(ds.path, prepared.new_files, list(files.values()), note, check=check)
     return AppliedEdit(
         version=version, hash_before=prepared.hash_before, hash_after=prepared.hash_after, at=at, note=note
     )

@@ -16,11 +16,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import sys
 from pathlib import Path
 from typing import Any
 
 from api.assignment_changes import apply_and_record, edit_answer
-from api.commands.common import CommandError, UsageError, add_json_flag, open_dataset, print_json, print_text
+from api.commands.common import (
+    CommandError,
+    UsageError,
+    add_json_flag,
+    dataset_path,
+    open_dataset,
+    print_json,
+    print_text,
+)
 from api.state import STORE_GENERATION_KEY
 from geo.assignment_diff import render_diff
 from geo.assignment_edit import ChangedMeanwhile, EditRefused, PreparedEdit, prepare_edit
@@ -61,14 +70,25 @@ def parse_effective(text: str) -> dt.date:
 
 
 def run(args: argparse.Namespace) -> int:
-    from api.workbook_import import WorkbookError, read_workbook
-
     effective = parse_effective(args.effective)
     by, reason = args.by.strip(), args.reason.strip()
     if not by or not reason:
         raise UsageError("--by and --reason must say who decided the change and why")
     if args.workbook.suffix.lower() != ".xlsx":
         raise UsageError(f"{args.workbook.name}: give the .xlsx workbook `respmap export -o 责任分工表.xlsx` writes")
+    store = _open_store(dataset_path(args), required=not args.dry_run)
+    try:
+        return _run(args, store, effective, by, reason)
+    finally:
+        if store is not None:
+            store.dispose()
+
+
+def _run(args: argparse.Namespace, store: Any, effective: dt.date, by: str, reason: str) -> int:
+    from api.workbook_import import WorkbookError, read_workbook
+
+    if store is not None:
+        _take_up_store_tables(store, dataset_path(args))
     ds = open_dataset(args)
     try:
         edited = read_workbook(args.workbook, ds)
@@ -87,10 +107,9 @@ def run(args: argparse.Namespace) -> int:
         return _finish(args, result, "dry run: nothing was changed", 0)
     if prepared.plan.diff.empty:
         return _finish(args, result, "nothing to change", 0)
-    store = _open_store(ds.path)
     try:
         applied, change = apply_and_record(prepared, store, by=by, reason=reason)
-        announced = _announce_reload(store)
+        announced = change is not None and _announce_reload(store)
     except ChangedMeanwhile as exc:
         result["changed_files"] = exc.changed_files
         result["latest_change"] = exc.latest_change
@@ -102,14 +121,13 @@ def run(args: argparse.Namespace) -> int:
         raise CommandError(
             f"cannot write the new tables in {ds.path}: {exc.strerror or exc}; nothing was changed"
         ) from None
-    finally:
-        store.dispose()
     result.update(applied=True, version=str(applied.version), at=applied.at.isoformat())
     result["change_id"] = change["id"] if change else None
     recorded = (
         f"change #{change['id']}"
         if change
-        else "NOT recorded in the store (kept in change.json; `respmap history` records it)"
+        else "NOT confirmed by the store (kept in change.json; published and recorded when a server on this "
+        "folder next reloads or starts)"
     )
     return _finish(
         args,
@@ -135,14 +153,46 @@ def _announce_reload(store: Any) -> bool:
     return True
 
 
-def _open_store(dataset_path: Path) -> Any:
-    """The store for the history, opened before anything is written (so a broken store changes nothing)."""
-    from cases.store import StoreError, open_store
+def _open_store(folder: Path, *, required: bool) -> Any:
+    """The store for the history, opened before anything is read or written (a broken store changes nothing).
+
+    A dry run creates and migrates nothing: it opens only a shared database (PostgreSQL, where other
+    servers' edits may be newer than this folder), and goes on without it, with a warning, if it fails.
+    """
+    from cases.store import StoreError, open_store, store_config
+
+    config = store_config(folder)
+    if not required and config.backend != "postgresql":
+        return None
+    try:
+        return open_store(config=config, upgrade=required)
+    except StoreError as exc:
+        if required:
+            raise CommandError(f"{exc}; nothing was changed") from None
+        print_warning(f"{exc}; comparing with the tables in {folder} as they are")
+        return None
+
+
+def print_warning(message: str) -> None:
+    """A note on stderr (stdout stays the answer, JSON with --json)."""
+    print_text(f"warning: {message}", file=sys.stderr)
+
+
+def _take_up_store_tables(store: Any, folder: Path) -> None:
+    """Write the store's newest tables into the folder first (edits made on other servers), as a server does."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from cases.dataset_tables import materialize
 
     try:
-        return open_store(dataset_path)
-    except StoreError as exc:
-        raise CommandError(f"{exc}; nothing was changed") from None
+        result = materialize(store, folder)
+    except SQLAlchemyError as exc:
+        print_warning(f"cannot read the tables kept in the store ({type(exc).__name__}); using {folder} as it is")
+        return
+    if result.status == "written":
+        print_warning(f"took up {len(result.versions)} newer version(s) of the tables from the store first")
+    elif result.status == "diverged":
+        print_warning(result.message)
 
 
 def _finish(args: argparse.Namespace, result: dict[str, Any], message: str, code: int) -> int:
