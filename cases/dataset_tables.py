@@ -335,6 +335,8 @@ def _materialize_once(store: Store, root: Path, key: str, files: dict[str, str])
     with store.reading() as session:
         index = version_index(session, key)
     if not index:
+        if _unpublished_edit(root, files):  # the first change made here did not reach the store
+            return SyncResult("ahead", key, 0, message=f"{root}: a change made here is not in the store yet")
         return SyncResult("no_store_versions", key)
     newest = max(index)
     local = local_shas(root, files)
@@ -460,6 +462,20 @@ def edit_base(root: Path, files: dict[str, str], index: dict[int, Shas], shas: S
     return newest if _local_base(root, files, index) == newest else None
 
 
+def _unpublished_edit(root: Path, files: dict[str, str]) -> bool:
+    """The tables in force are a change made here through respmap (not taken from the store), unchanged since."""
+    current = current_version(root)
+    if current is None:
+        return False
+    note = _read_json(current / CHANGE_FILE)
+    return (
+        isinstance(note, dict)
+        and "by" in note
+        and not (note.get("store") or {}).get("materialized")
+        and local_shas(root, files) == local_shas(current, {n: Path(f).name for n, f in files.items()})
+    )
+
+
 def _read_json(path: Path) -> Any:
     import json
 
@@ -488,28 +504,29 @@ def publish_local(store: Store, dataset_path: Path) -> SyncResult:
     tables = {n: TableFile(f, (root / f).read_bytes()) for n, f in files.items() if (root / f).is_file()}
     current = current_version(root)
     note = _read_json(current / CHANGE_FILE) if current is not None else None
-    # The version in force is an edit made here (not one taken from the store) and nobody wrote over it.
-    unpublished_edit = (
-        current is not None
-        and isinstance(note, dict)
-        and "by" in note
-        and not (note.get("store") or {}).get("materialized")
-        and local_shas(root, files) == local_shas(current, {n: Path(f).name for n, f in files.items()})
-    )
+    unpublished_edit = _unpublished_edit(root, files)
+    local = local_shas(root, files)
     with store.reading() as session:
         index = version_index(session, key)
-    newest = max(index, default=0)
-    if _local_base(root, files, index) != newest or seq_of(index, local_shas(root, files)) is not None:
-        return materialize(store, root)  # somebody moved: say where it stands now
+    base_files = None
+    if index:
+        newest = max(index)
+        if seq_of(index, local) is not None or _local_base(root, files, index) != newest:
+            return materialize(store, root)  # somebody moved: say where it stands now
+    elif unpublished_edit:
+        newest = 0  # the first change: publish the tables it was made against too, as version 1
+        original = versions(root)[0]
+        base_files = {n: TableFile(f, (original / Path(f).name).read_bytes()) for n, f in files.items()}
+    else:
+        return SyncResult("no_store_versions", key)
     try:
         with store.session() as session:
             change_id = None
-            if unpublished_edit:
-                assert current is not None and isinstance(note, dict)
+            if unpublished_edit and current is not None and isinstance(note, dict):
                 change_id = find_recorded(session, root, current.name)
                 if change_id is None:
                     change_id = note_row(session, note, root, current.name).id
-            seq = publish(session, key, newest, tables, change_id)
+            seq = publish(session, key, newest, tables, change_id, base_files=base_files)
     except PublishConflict:
         return materialize(store, root)
     what = f"the change in {current.name}" if unpublished_edit and current else "tables edited by hand"
