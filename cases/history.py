@@ -13,6 +13,7 @@ record, or a store that was unreachable), so the two never disagree for long.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 from pathlib import Path
 from typing import Any
@@ -138,12 +139,26 @@ def sync_versions(store: Store, dataset_path: Path) -> int:
     return added
 
 
-def _dataset_filter(dataset_path: Path) -> Any:
-    """Changes of this dataset: made in this folder, or published for its dataset by any server."""
+@functools.lru_cache(maxsize=64)
+def _key_of(folder: str, catalog_stamp: tuple[int, int]) -> str | None:
     from cases.dataset_tables import key_of_folder
 
+    return key_of_folder(Path(folder))
+
+
+def _dataset_key(dataset_path: Path) -> str | None:
+    """The folder's dataset key, the catalog read again only when it changed (lookups ask per answer)."""
+    try:
+        stat = (Path(dataset_path) / "catalog.toml").stat()
+    except OSError:
+        return None
+    return _key_of(str(Path(dataset_path).resolve()), (stat.st_mtime_ns, stat.st_size))
+
+
+def _dataset_filter(dataset_path: Path) -> Any:
+    """Changes of this dataset: made in this folder, or published for its dataset by any server."""
     own = AssignmentChange.dataset_path == str(Path(dataset_path).resolve())
-    key = key_of_folder(Path(dataset_path))
+    key = _dataset_key(dataset_path)
     if key is None:
         return own
     published = select(DatasetTable.change_id).where(

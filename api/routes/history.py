@@ -18,7 +18,7 @@ from api.case_store import app_store
 from api.dependencies import DatasetDep, DateDep
 from api.errors import NotFoundError, error_responses
 from api.responses import JSONAnswer
-from cases.history import MAX_LISTED, change_opening, get_change, list_changes
+from cases.history import MAX_LISTED, belongs_to, change_opening, get_change, list_changes
 from geo.held_since import holders_since
 
 ORDER = 45
@@ -86,7 +86,13 @@ async def place_history(
 @router.get("/history/{change_id}", summary="One change of responsibility", responses=error_responses(401, 404))
 async def one_change(request: Request, change_id: int, actor: ActorDep, ds: DatasetDep) -> JSONAnswer:
     store = app_store(request)
-    change = await anyio.to_thread.run_sync(lambda: get_change(store, change_id))
-    if change is None or change["dataset_path"] != str(ds.path.resolve()):
+
+    def found() -> dict[str, Any] | None:
+        change = get_change(store, change_id)
+        # made on this dataset: in this folder, or on another server sharing the store (published for it)
+        return change if change is not None and belongs_to(store, change, ds.path) else None
+
+    change = await anyio.to_thread.run_sync(found)
+    if change is None:
         raise NotFoundError("change", str(change_id))
     return JSONAnswer(change)

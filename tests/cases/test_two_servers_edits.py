@@ -126,6 +126,20 @@ def test_an_edit_on_one_server_is_taken_up_by_the_others(postgres_cluster: Any, 
         headers = {"Authorization": f"Bearer {tokens['规划科 李娜']}"}
         history = httpx.get(f"{second}/history", params={"feature_id": VILLAGE}, headers=headers, timeout=TIMEOUT_S)
         assert [ch["by"] for ch in history.json()["changes"]] == ["规划科 王芳"]
+        one = httpx.get(f"{second}/history/{result['change']['id']}", headers=headers, timeout=TIMEOUT_S)
+        assert one.status_code == 200 and one.json()["reason"] == "街道办调整"
+        since = httpx.get(
+            f"{second}/lookup",
+            params={"lon": IN_VILLAGE.lon, "lat": IN_VILLAGE.lat, "date": EFFECTIVE, "held_since": "true"},
+            timeout=TIMEOUT_S,
+        ).json()
+        held = {
+            u["unit_id"]: u["held_since"]
+            for m in since["matches"]
+            if m.get("feature_id") == VILLAGE
+            for u in m["units"]
+        }
+        assert held[NEW_LEAD] == {"date": EFFECTIVE, "row_from": EFFECTIVE, "change_id": result["change"]["id"]}
 
         # A server started later, on a fresh copy of the original folder, comes up with the edited tables.
         with running_server(c, env=_env(url, tmp_path, "c", 0.2)) as third:
