@@ -15,6 +15,14 @@ sets it), a successful reload bumps a generation number in that file and every
 other worker, polling it every ``reload_poll_s`` seconds (one ``stat`` call),
 reloads from the same folder on its own. Until they have, workers may answer
 from different snapshots for about a second; /healthz shows each one's hash.
+
+With a case store attached, the reload generation is also kept in the store, so servers on other
+machines follow; and before every load (start-up, own reload, announced reload) the worker thread
+first takes the store's newest responsibility tables into this machine's dataset folder
+(:func:`cases.dataset_tables.materialize`), so an edit made on another machine is answered here
+too. Tables only this folder has (an edit whose publication did not commit, a table edited by hand)
+are published once they load without errors, and the others told to reload; a folder that diverged
+from the store is never overwritten: it keeps serving its own tables and an error is logged.
 """
 
 from __future__ import annotations

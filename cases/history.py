@@ -5,9 +5,14 @@ A change applied to a file dataset (:func:`geo.assignment_edit.apply_edit`) is r
 the difference as JSON and the dataset's content hash before and after. Rows are only added,
 never edited, so the history answers "who decided that this unit holds this street from 5 March?".
 
+The record is written in the same transaction as the change's tables (:mod:`cases.dataset_tables`),
+so every server on the store takes the change up; a change belongs to a dataset when it was made in
+its folder or published for its dataset key, so another machine's history lists it too.
+
 The same note is written beside the tables in the version folder (``history/vNNNN-.../change.json``);
 :func:`sync_versions` records any version the store missed (a crash between the switch and the
-record, or a store that was unreachable), so the two never disagree for long.
+commit, or a store that was unreachable), so the two never disagree for long. Versions a folder
+took up from the store are recorded already, by the server that made them, and are skipped.
 """
 
 from __future__ import annotations
@@ -77,11 +82,6 @@ def record_note(
     """Record one change from its note (as :func:`geo.assignment_edit.apply_edit` writes it); returns it as a dict."""
     with store.session() as session:
         return change_dict(note_row(session, note, dataset_path, version, by_user_id))
-
-
-def record_change(store: Store, applied: Any, dataset_path: Path, by_user_id: int | None = None) -> dict[str, Any]:
-    """Record an :class:`geo.assignment_edit.AppliedEdit`."""
-    return record_note(store, applied.note, dataset_path, Path(applied.version).name, by_user_id)
 
 
 def find_recorded(session: Session, dataset_path: Path, version: str) -> int | None:
