@@ -27,8 +27,8 @@ them too), or equal to none. Equal to none means the folder holds changes the st
   (never a table that does not load), so the other servers take it up;
 * made on top of an older version while others published meanwhile: **diverged** -- nothing is
   overwritten; the server logs an error naming both, keeps serving its own tables and refuses
-  edits until someone resolves it (point ``history/current`` back to the version the store knows,
-  or make the local change again through respmap).
+  edits until someone resolves it: ``respmap tables --take --discard-local`` writes the store's
+  version (the folder's own tables stay in ``history/``), and the local change is made again.
 """
 
 from __future__ import annotations
@@ -105,7 +105,7 @@ class SyncResult:
     """What :func:`materialize` found and did.
 
     ``status``: ``no_store_versions`` (nothing published for this dataset yet), ``in_sync``,
-    ``written`` (``versions`` were written into the folder), ``ahead`` (the folder has changes made
+    ``behind`` (only when asked not to write), ``written`` (``versions`` were written into the folder), ``ahead`` (the folder has changes made
     on the newest version: publish them after a clean load), ``diverged`` (see the module docstring),
     ``unusable`` (no catalog or tables to compare). ``message`` says it for a log line.
     """
@@ -308,12 +308,16 @@ class _FolderMoved(Exception):
     """Another process switched the folder's tables between our look and our switch."""
 
 
-def materialize(store: Store, dataset_path: Path) -> SyncResult:
+def materialize(store: Store, dataset_path: Path, *, discard_local: bool = False, write: bool = True) -> SyncResult:
     """Write the store's newest tables into ``dataset_path`` if the folder is behind; say where it stands.
 
     Every missing version is written in order through :func:`geo.table_versions.switch_tables`, with
     its change's note (who, when, why; ``store`` names the key, seq and change id), so the folder's
     ``history/`` has them too. Blocking (files and the database): call it from a worker thread.
+
+    ``discard_local`` (``respmap tables take --discard-local``): a folder that is ahead or diverged
+    takes the store's newest version too; its own tables stay in ``history/`` as a version.
+    ``write=False`` only says where the folder stands (``behind`` instead of writing).
     """
     root = Path(dataset_path)
     catalog = _catalog(root)
@@ -325,13 +329,15 @@ def materialize(store: Store, dataset_path: Path) -> SyncResult:
         return SyncResult("unusable", key, message=f"{root}: the catalog names no assignments table")
     for _ in range(MAX_ATTEMPTS):
         try:
-            return _materialize_once(store, root, key, files)
+            return _materialize_once(store, root, key, files, discard_local, write)
         except _FolderMoved:
             continue
     return SyncResult("in_sync", key, message=f"{root}: other processes kept switching the tables; left as they are")
 
 
-def _materialize_once(store: Store, root: Path, key: str, files: dict[str, str]) -> SyncResult:
+def _materialize_once(
+    store: Store, root: Path, key: str, files: dict[str, str], discard_local: bool, write: bool
+) -> SyncResult:
     with store.reading() as session:
         index = version_index(session, key)
     if not index:
@@ -344,15 +350,19 @@ def _materialize_once(store: Store, root: Path, key: str, files: dict[str, str])
     if base == newest:
         return SyncResult("in_sync", key, newest)
     if base is None:
-        return _unknown_tables(store, root, key, files, index, local)
+        if not discard_local:
+            return _unknown_tables(store, root, key, files, index, local)
+        base = newest - 1  # only the newest version: the ones between never were this folder's
+    if not write:
+        return SyncResult("behind", key, newest, message=f"{root}: behind the store's version {newest} of {key}")
     written = []
     expected = local
     for seq in range(base + 1, newest + 1):
         with store.reading() as session:
             version = _version(session, key, seq)
-            note = _note_of(session, version) if version is not None else None
-        if version is None or note is None:
-            continue
+            if version is None:
+                continue
+            note = _note_of(session, version)
         mismatched = [
             n for n, t in version.tables.items() if n in files and Path(t.file_name).suffix != Path(files[n]).suffix
         ]
@@ -380,21 +390,19 @@ def _unchanged(root: Path, files: dict[str, str], expected: Shas) -> Callable[[]
     return check
 
 
-def _note_of(session: Session, version: PublishedVersion) -> dict[str, Any] | None:
+def _note_of(session: Session, version: PublishedVersion) -> dict[str, Any]:
     """The change.json a written version carries: its change's note plus where it came from."""
     from cases.history import change_note
 
     store_info = {"key": version.dataset_key, "seq": version.seq, "change_id": version.change_id, "materialized": True}
-    if version.change_id is None:
+    row = session.get(AssignmentChange, version.change_id) if version.change_id is not None else None
+    if row is None:
         return {
             "at": version.created_at.isoformat(),
             "by": "",
             "reason": "tables published without a recorded change (edited by hand on another server)",
             "store": store_info,
         }
-    row = session.get(AssignmentChange, version.change_id)
-    if row is None:
-        return None
     return {**change_note(row), "store": {**store_info, "from": row.dataset_path}}
 
 
@@ -417,8 +425,9 @@ def _unknown_tables(
         f"{root}: the tables ({', '.join(files.values())}) hold changes the store lacks, made on "
         + (f"version {base}" if base else "no version the store knows")
         + f", while the store moved on to version {newest} ({describe_changes(since)}); nothing was overwritten "
-        "and this server keeps its own tables. To take the store's version, point history/current back to the "
-        "last version taken from the store and reload; to keep the local change, make it again through respmap."
+        "and this server keeps its own tables. To take the store's version (the folder's own stays in history/): "
+        "`respmap tables --take --discard-local`, then reload; to keep a local change, make it again through "
+        "respmap afterwards."
     )
     return SyncResult("diverged", key, newest, message=message)
 

@@ -22,6 +22,7 @@ from api.settings import Settings
 from api.state import STORE_GENERATION_KEY
 from cases.dataset_tables import latest
 from cases.history import list_changes
+from geo.table_versions import versions
 from tests.api.test_import_assignments import C1_INSIDE, EFFECTIVE, _set_unit, _units_at
 from tests.cases.test_dataset_tables import RECUT, _copy, _prepared, _tables
 
@@ -97,3 +98,32 @@ def test_import_assignments_takes_up_the_store_first_and_publishes(
         assert [c["by"] for c in list_changes(opened, a)] == ["李娜", "张伟"]
     finally:
         opened.dispose()
+
+
+def test_tables_command_shows_a_diverged_folder_and_takes_the_store_version(
+    store: Any, store_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    monkeypatch.setenv("RESPMAP_DATABASE_URL", store_url)
+    assert main(["--dataset", str(b), "tables"]) == 0
+    assert capsys.readouterr().out.startswith("no_store_versions:")
+    apply_and_record(_prepared(a, RECUT), store, by="规划科 王芳", reason="路段调整")
+    assert main(["--dataset", str(b), "tables", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["status"] == "behind"
+
+    # b changes its own tables meanwhile: diverged, and a server would not overwrite them.
+    assignments = b / "assignments.csv"
+    own = assignments.read_text(encoding="utf-8") + "C3,U4,lead,,,,\n"
+    assignments.write_text(own, encoding="utf-8")
+    assert main(["--dataset", str(b), "tables", "--take"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("diverged:") and "规划科 王芳" in out and assignments.read_text(encoding="utf-8") == own
+    assert main(["--dataset", str(b), "tables", "--discard-local"]) == 2
+
+    assert main(["--dataset", str(b), "tables", "--take", "--discard-local", "--json"]) == 0
+    taken = json.loads(capsys.readouterr().out)
+    assert taken["status"] == "written" and taken["latest_seq"] == 2
+    assert _tables(b) == _tables(a)
+    kept = [v for v in versions(b) if (v / "assignments.csv").read_text(encoding="utf-8") == own]
+    assert len(kept) == 1  # b's own tables are kept in history/
+    assert main(["--dataset", str(b), "tables"]) == 0 and capsys.readouterr().out.startswith("in_sync:")
