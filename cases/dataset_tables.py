@@ -315,7 +315,7 @@ def materialize(store: Store, dataset_path: Path, *, discard_local: bool = False
     its change's note (who, when, why; ``store`` names the key, seq and change id), so the folder's
     ``history/`` has them too. Blocking (files and the database): call it from a worker thread.
 
-    ``discard_local`` (``respmap tables take --discard-local``): a folder that is ahead or diverged
+    ``discard_local`` (``respmap tables --take --discard-local``): a folder that is ahead or diverged
     takes the store's newest version too; its own tables stay in ``history/`` as a version.
     ``write=False`` only says where the folder stands (``behind`` instead of writing).
     """
