@@ -208,3 +208,45 @@ def test_a_folder_that_diverged_is_not_overwritten(store: Any, tmp_path: Path) -
     with pytest.raises(ChangedMeanwhile, match="规划科 王芳"):
         apply_and_record(_prepared(b, C2_TO_U3), store, by="规划科 李娜", reason="小区移交")
     assert _tables(b) == local and latest(store, "迷你测试数据").seq == 2  # type: ignore[union-attr]
+
+
+# A process that applies RECUT to the folder in argv[1] with the store at argv[2], and dies (SIGKILL-like
+# os._exit) when the files have switched and the transaction holding the change's tables is not committed.
+KILLED_BEFORE_COMMIT = """
+import os, sys
+from pathlib import Path
+import api.assignment_changes as changes
+from cases.store import open_store, store_config
+from tests.cases.test_dataset_tables import RECUT, _prepared
+
+changes._commit = lambda session: os._exit(9)
+store = open_store(config=store_config(url=sys.argv[2], data_dir=Path(sys.argv[1]).parent / "data"))
+changes.apply_and_record(_prepared(Path(sys.argv[1]), RECUT), store, by="规划科 王芳", reason="路段调整")
+"""
+
+
+def test_a_process_killed_before_the_commit_leaves_the_change_to_be_published_on_start(
+    store: Any, store_url: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run(
+        [sys.executable, "-c", KILLED_BEFORE_COMMIT, str(a), store_url],
+        cwd=repo,
+        env={**os.environ, "PYTHONPATH": str(repo)},
+        capture_output=True,
+        timeout=300,
+    )
+    assert done.returncode == 9, done.stderr.decode()[-2000:]
+    # The dead process's transaction is gone: the store has neither the change nor its tables ...
+    assert latest(store, "迷你测试数据") is None and list_changes(store) == []
+    # ... while a's files switched: a server starting on a publishes them once they load.
+    assert _lead_at_s1(a, EFFECTIVE) == ["U4"]
+    ds, published = sync_and_build(store, a)
+    assert published and ds.ok
+    assert [c["by"] for c in list_changes(store, b)] == ["规划科 王芳"]
+    assert materialize(store, b).status == "written" and _tables(b) == _tables(a)
