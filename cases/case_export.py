@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
@@ -90,9 +89,8 @@ def collect_cases(service: CaseService, actor: Actor, filters: CaseFilter) -> li
     One query read in batches (the engine's visibility rules and filters, not its paged list:
     paging a year of cases 1,000 at a time would count and sort the whole set a hundred times).
     """
-    service._require_reader(actor)
     now = service.clock()
-    conditions = [*service._visibility(actor), *service._conditions(replace(filters, limit=1, offset=0), now)]
+    conditions = service.case_conditions(actor, filters, now)
     query = select(Case).order_by(Case.reported_at, Case.id)
     if conditions:
         query = query.where(and_(*conditions))

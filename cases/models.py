@@ -26,6 +26,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -37,6 +38,9 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+HELD_NOW = {"sqlite_where": text("until IS NULL"), "postgresql_where": text("until IS NULL")}
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):
@@ -153,10 +157,30 @@ class CaseUnit(Base):
     case: Mapped[Case] = relationship(back_populates="units")
 
     __table_args__ = (
-        Index("ix_case_units_unit_open", "unit_id", "until", "case_pk"),
-        Index("ix_case_units_unit_due", "unit_id", "until", "case_open", "due_at", "case_state", "case_pk"),
-        Index("ix_case_units_unit_reported", "unit_id", "until", "case_open", "reported_at", "case_state", "case_pk"),
+        # A unit's cases now (``listing.held_by``) and its counts by state: read from the index alone.
+        Index("ix_case_units_unit_state", "unit_id", "until", "case_state", "case_pk"),
+        Index("ix_case_units_case_pk", "case_pk"),  # a case's units (lists load them for 100 cases at once)
+        # Partial (the units holding a case now): the rows of one unit, open or finished, are then one
+        # range in the order its list shows them (cases.listing), on SQLite and PostgreSQL alike.
+        Index("ix_case_units_unit_due", "unit_id", "case_open", "due_at", "case_pk", "case_state", **HELD_NOW),
+        Index(
+            "ix_case_units_unit_reported", "unit_id", "case_open", "reported_at", "case_pk", "case_state", **HELD_NOW
+        ),
     )
+
+
+class UnitCaseCount(Base):
+    """How many cases a unit holds now in each state: a unit's list total without counting its rows.
+
+    Kept by every write of :mod:`cases.service` in the transaction that changes the case
+    (:mod:`cases.unit_counts`); equal at every commit to counting ``case_units`` rows held now.
+    """
+
+    __tablename__ = "unit_case_counts"
+
+    unit_id: Mapped[str] = mapped_column(String(200), primary_key=True)
+    case_state: Mapped[str] = mapped_column(String(20), primary_key=True)
+    cases: Mapped[int] = mapped_column(Integer)
 
 
 class Event(Base):
@@ -201,7 +225,7 @@ class Photo(Base):
 
     case: Mapped[Case] = relationship(back_populates="photos")
 
-    __table_args__ = (Index("ix_photos_sha256", "sha256"),)
+    __table_args__ = (Index("ix_photos_sha256", "sha256"), Index("ix_photos_case_pk", "case_pk"))
 
 
 class AssignmentChange(Base):

@@ -22,16 +22,27 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
 
-from cases import workflow
+from cases import unit_counts, workflow
 from cases.attribution import Attribution, OutsideFrameError, attribute, unit_exists, unit_name
 from cases.categories import Categories, Category
 from cases.clock import Clock, dataset_timezone, local_iso, system_clock
 from cases.errors import CaseNotFoundError, ConflictError, ForbiddenError, InvalidCaseError
+from cases.listing import (
+    CASE_COLUMNS,
+    HIDDEN_FROM_UNITS,
+    UNIT_COLUMNS,
+    VISIBLE_TO_UNITS,
+    Columns,
+    ListQuery,
+    case_page,
+    held_by,
+    late,
+)
 from cases.models import Case, CaseUnit, Event, Photo
 from cases.photos import EXTENSIONS, PhotoError, StoredPhoto, store_photo
 from cases.store import Store
@@ -148,6 +159,9 @@ class CaseService:
                     session.add(_photo_row(case, stored, 1, photo.name if photo else "", now))
                 written = list(session.new)  # units, events, photo: strong references (the identity map is weak)
                 session.flush()
+                # last, so that the counter rows a busy unit shares stay locked for the commit only
+                held = [(row.unit_id, case.state) for row in written if isinstance(row, CaseUnit)]
+                unit_counts.adjust(session, unit_counts.change([], held))
                 _loaded_from_session(written, case)
         except IntegrityError:
             if idempotency_key and (existing := self._by_key(idempotency_key, actor)) is not None:
@@ -210,8 +224,11 @@ class CaseService:
         session.add(case)
         session.flush()
         case.case_id = f"{reported_at.astimezone(self.zone):%Y%m%d}-{case.id:06d}"
-        for unit_id, name, role in found.units:
-            session.add(_unit_row(case, unit_id, name, role, now))
+        seen: set[str] = set()
+        for unit_id, name, role in found.units:  # a unit named twice (lead here, sharing there) holds it once
+            if unit_id not in seen:
+                seen.add(unit_id)
+                session.add(_unit_row(case, unit_id, name, role, now))
         return case
 
     # ------------------------------------------------------------------ read
@@ -232,36 +249,52 @@ class CaseService:
         """The cases the caller may see that pass the filters (summaries, most urgent first) and their total."""
         self._require_reader(actor)
         now = self.clock()
-        query = select(Case)
-        actor_unit = actor.unit_id if actor.role == "unit" else None
-        conditions = [*self._visibility(actor), *self._conditions(filters, now, actor_unit)]
-        if conditions:
-            query = query.where(and_(*conditions))
         limit = max(1, min(int(filters.limit), MAX_LIST_LIMIT))
         offset = max(0, int(filters.offset))
+        query = self._list_query(actor, filters, now)
         with self.store.reading() as session:
-            total = session.execute(select(func.count(Case.id)).where(*conditions)).scalar_one()
-            cases: list[Case] = []
-            # Most urgent first, one ordered query per tier so each can use its index instead of
-            # sorting every visible case on a key that depends on the clock.
-            for tier, order in _urgency_tiers(now):
-                if len(cases) >= limit:
-                    break
-                if tier is not _FINISHED:
-                    in_tier = session.execute(select(func.count(Case.id)).where(*conditions, tier)).scalar_one()
-                    if offset >= in_tier:
-                        offset -= in_tier
-                        continue
-                rows = session.execute(
-                    query.where(tier)
-                    .order_by(*order)
-                    .options(selectinload(Case.units), selectinload(Case.photos))
-                    .limit(limit - len(cases))
-                    .offset(offset)
-                ).scalars()
-                cases.extend(rows)
-                offset = 0
-            return [self.summary(case, actor, now) for case in cases], total
+            keys, total = case_page(session, query, now, limit, offset)
+            if not keys:
+                return [], total
+            rows = session.execute(
+                select(Case)
+                .where(Case.id.in_(keys))
+                .options(defer(Case.attribution), selectinload(Case.units), selectinload(Case.photos))
+            ).scalars()
+            by_key = {case.id: case for case in rows}
+            return [self.summary(by_key[key], actor, now) for key in keys], total
+
+    def _list_query(self, actor: Actor, filters: CaseFilter, now: dt.datetime) -> ListQuery:
+        """A unit's list (its own, or the office's view of it) reads the unit's rows; others read ``cases``."""
+        on_cases: list[Any] = []
+        if actor.role == "unit":
+            unit: str | None = actor.unit_id or ""
+            columns = UNIT_COLUMNS
+            visible = [UNIT_COLUMNS.state.in_(VISIBLE_TO_UNITS)]
+            if filters.unit_id and filters.unit_id != actor.unit_id:
+                on_cases.append(held_by(filters.unit_id))
+        else:
+            unit = filters.unit_id or None
+            columns = UNIT_COLUMNS if unit is not None else CASE_COLUMNS
+            visible = []
+            on_cases.extend(self._visibility(actor))
+        on_columns, only_cases = self._conditions(filters, now, columns)
+        counted = None  # the states whose stored counts give the total (cases.unit_counts)
+        narrowed = filters.start or filters.end or filters.overdue is not None or on_cases or only_cases
+        if unit is not None and not narrowed and actor.role in ("unit", "admin"):
+            counted = tuple(
+                state
+                for state in (VISIBLE_TO_UNITS if actor.role == "unit" else workflow.STATES)
+                if not filters.state or state in filters.state
+            )
+        return ListQuery(unit, [*visible, *on_columns], [*on_cases, *only_cases], counted)
+
+    def case_conditions(self, actor: Actor, filters: CaseFilter, now: dt.datetime) -> list[Any]:
+        """What ``actor`` may see and the filters, as conditions on ``cases`` alone (exports: one query)."""
+        self._require_reader(actor)
+        on_columns, on_cases = self._conditions(filters, now, CASE_COLUMNS)
+        unit = [held_by(filters.unit_id)] if filters.unit_id else []
+        return [*self._visibility(actor), *unit, *on_columns, *on_cases]
 
     def _visibility(self, actor: Actor) -> list[Any]:
         if actor.role == "admin":
@@ -269,38 +302,37 @@ class CaseService:
         if actor.role == "inspector":
             return [Case.reporter_id == actor.user_id]
         if actor.role == "unit":  # a public report reaches the unit once the office dispatches it
-            return [_held_by(actor.unit_id or ""), Case.state.not_in(("reported", "rejected"))]
+            return [held_by(actor.unit_id or ""), Case.state.not_in(HIDDEN_FROM_UNITS)]
         if actor.is_public:
             return [Case.source == "public"]
         return [Case.id < 0]
 
-    def _conditions(self, filters: CaseFilter, now: dt.datetime, actor_unit: str | None = None) -> list[Any]:
-        conditions: list[Any] = []
+    def _conditions(self, filters: CaseFilter, now: dt.datetime, columns: Columns) -> tuple[list[Any], list[Any]]:
+        """The filters as conditions: those ``columns`` answer, and those only ``cases`` answers."""
+        on_columns: list[Any] = []
+        on_cases: list[Any] = []
         if filters.state:
             unknown = [s for s in filters.state if s not in workflow.STATES]
             if unknown:
                 raise InvalidCaseError(f"unknown state {unknown[0]!r}; states are {', '.join(workflow.STATES)}")
-            conditions.append(Case.state.in_(list(filters.state)))
-        if filters.unit_id and filters.unit_id != actor_unit:  # a unit's own filter is its visibility already
-            conditions.append(_held_by(filters.unit_id))
-        if filters.district_id:
-            conditions.append(Case.district_id == filters.district_id)
-        if filters.category:
-            conditions.append(Case.category == filters.category)
-        if filters.source:
-            conditions.append(Case.source == filters.source)
+            on_columns.append(columns.state.in_(list(filters.state)))
         if filters.start is not None:
-            conditions.append(Case.reported_at >= filters.start)
+            on_columns.append(columns.reported_at >= filters.start)
         if filters.end is not None:
-            conditions.append(Case.reported_at < filters.end)
+            on_columns.append(columns.reported_at < filters.end)
+        if filters.overdue is not None:
+            on_columns.append(late(columns, now) if filters.overdue else ~late(columns, now))
+        if filters.district_id:
+            on_cases.append(Case.district_id == filters.district_id)
+        if filters.category:
+            on_cases.append(Case.category == filters.category)
+        if filters.source:
+            on_cases.append(Case.source == filters.source)
         if filters.bbox is not None:
             min_lon, min_lat, max_lon, max_lat = filters.bbox
-            conditions.append(Case.lon.between(min_lon, max_lon))
-            conditions.append(Case.lat.between(min_lat, max_lat))
-        if filters.overdue is not None:
-            late = and_(Case.state.in_(workflow.RUNNING_STATES), Case.due_at < now)
-            conditions.append(late if filters.overdue else ~late)
-        return conditions
+            on_cases.append(Case.lon.between(min_lon, max_lon))
+            on_cases.append(Case.lat.between(min_lat, max_lat))
+        return on_columns, on_cases
 
     # ------------------------------------------------------------------ act
 
@@ -367,11 +399,15 @@ class CaseService:
             set_committed_value(case, "due_at", values.get("due_at", case.due_at))
             seq = len(case.events) + 1
             self._event(session, case, seq, now, action, from_state, to_state, actor, note, new_due, new_unit, now)
+            held_before = [(row.unit_id, from_state) for row in case.units if row.until is None]
+            held_after = [(unit, to_state) for unit, _ in held_before]
             if new_unit is not None:
                 for row in case.units:
                     if row.until is None:
                         row.until = now
                 session.add(_unit_row(case, new_unit, unit_name(self.ds, new_unit), "manual", now))
+                held_after = [(new_unit, to_state)]
+            unit_counts.adjust(session, unit_counts.change(held_before, held_after))
             if stored is not None:
                 session.add(_photo_row(case, stored, seq, photo.name if photo else "", now))
             case_pk = case.id
@@ -596,31 +632,8 @@ def _loaded_from_session(written: list[Any], case: Case) -> None:
     set_committed_value(case, "photos", sorted((r for r in rows if isinstance(r, Photo)), key=lambda r: r.id))
 
 
-_FINISHED = Case.state.in_(workflow.FINAL_STATES)
-
-
-def _urgency_tiers(now: dt.datetime) -> list[tuple[Any, list[Any]]]:
-    """Overdue running cases (oldest deadline first), the other open cases (by deadline, those
-    without one last), then finished cases newest first."""
-    late = and_(Case.state.in_(workflow.RUNNING_STATES), Case.due_at < now)
-    not_late = or_(Case.state.not_in(workflow.RUNNING_STATES), Case.due_at.is_(None), Case.due_at >= now)
-    open_not_late = and_(Case.state.in_(workflow.OPEN_STATES), not_late)
-    return [
-        (late, [Case.due_at.asc(), Case.id.asc()]),
-        (open_not_late, [Case.due_at.asc().nulls_last(), Case.reported_at.desc(), Case.id.desc()]),
-        (_FINISHED, [Case.reported_at.desc(), Case.id.desc()]),
-    ]
-
-
 def _full(query: Any) -> Any:
     return query.options(selectinload(Case.units), selectinload(Case.events), selectinload(Case.photos))
-
-
-def _held_by(unit_id: str) -> Any:
-    # IN, not a correlated EXISTS: SQLite then reads the unit's case ids once from the covering
-    # index ix_case_units_unit_open instead of probing it once per case (bench/cases.py).
-    held = select(CaseUnit.case_pk).where(CaseUnit.unit_id == unit_id, CaseUnit.until.is_(None))
-    return Case.id.in_(held)
 
 
 def _unit_row(case: Case, unit_id: str, name: str, role: str, now: dt.datetime) -> CaseUnit:

@@ -8,10 +8,11 @@ import warnings
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
+from cases import unit_counts
 from cases.migrate import current_revision, head_revision, upgrade
-from cases.models import Base
+from cases.models import Base, CaseUnit
 from cases.store import make_engine, open_store, store_config
 
 
@@ -69,6 +70,14 @@ def test_previous_schema_is_upgraded_and_keeps_its_rows(empty_url, tmp_path):
             ),
             {"t": now},
         )
+        for unit_id, until in (("U1", None), ("U0", now)):  # held now; held before a reassignment
+            connection.execute(
+                text(
+                    "INSERT INTO case_units (case_pk, unit_id, unit_name, role, since, until)"
+                    " VALUES (1, :u, '单位', 'lead', :t, :until)"
+                ),
+                {"u": unit_id, "t": now, "until": until},
+            )
     assert "photos" not in inspect(engine).get_table_names()
     engine.dispose()
     store = open_store(config=store_config(url=empty_url, data_dir=tmp_path))  # opening migrates to head
@@ -77,6 +86,13 @@ def test_previous_schema_is_upgraded_and_keeps_its_rows(empty_url, tmp_path):
         with store.engine.connect() as connection:
             row = connection.execute(text("SELECT case_id, note, location_source FROM cases")).one()
         assert tuple(row) == ("20261103-000001", "旧", "given")
+        with store.reading() as session:  # 0003: the case's copies on its unit rows, and the counts
+            copies = session.execute(select(CaseUnit).order_by(CaseUnit.unit_id)).scalars().all()
+            assert [(c.unit_id, c.case_state, c.case_open, c.reported_at) for c in copies] == [
+                ("U0", "dispatched", True, now),
+                ("U1", "dispatched", True, now),
+            ]
+            assert unit_counts.stored_counts(session) == {("U1", "dispatched"): 1}
         assert {"photos", "assignment_changes", "server_state"} <= set(inspect(store.engine).get_table_names())
     finally:
         store.dispose()

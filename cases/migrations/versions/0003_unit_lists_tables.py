@@ -1,4 +1,5 @@
-"""A unit's list from one index (case state copied onto case_units); responsibility tables in the store.
+"""A unit's list from one index (case state copied onto case_units), a case's units and photos by index;
+responsibility tables in the store.
 
 Revision ID: 0003
 Revises: 0002
@@ -44,14 +45,28 @@ def upgrade() -> None:
         batch.alter_column("case_state", existing_type=sa.String(20), nullable=False)
         batch.alter_column("case_open", existing_type=sa.Boolean(), nullable=False)
         batch.alter_column("reported_at", existing_type=UTCDateTime(), nullable=False)
-    op.create_index(
-        "ix_case_units_unit_due", "case_units", ["unit_id", "until", "case_open", "due_at", "case_state", "case_pk"]
+    held_now = {"sqlite_where": sa.text("until IS NULL"), "postgresql_where": sa.text("until IS NULL")}
+    for name, time_column in (("ix_case_units_unit_due", "due_at"), ("ix_case_units_unit_reported", "reported_at")):
+        op.create_index(name, "case_units", ["unit_id", "case_open", time_column, "case_pk", "case_state"], **held_now)
+    # replaces ix_case_units_unit_open (unit_id, until, case_pk): the same, and counts by state too
+    op.drop_index("ix_case_units_unit_open", "case_units")
+    op.create_index("ix_case_units_unit_state", "case_units", ["unit_id", "until", "case_state", "case_pk"])
+    op.create_table(
+        "unit_case_counts",
+        sa.Column("unit_id", sa.String(200), nullable=False),
+        sa.Column("case_state", sa.String(20), nullable=False),
+        sa.Column("cases", sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint("unit_id", "case_state", name="pk_unit_case_counts"),
     )
-    op.create_index(
-        "ix_case_units_unit_reported",
-        "case_units",
-        ["unit_id", "until", "case_open", "reported_at", "case_state", "case_pk"],
+    op.execute(
+        sa.text(
+            "INSERT INTO unit_case_counts (unit_id, case_state, cases) "
+            "SELECT unit_id, case_state, COUNT(*) FROM case_units WHERE until IS NULL GROUP BY unit_id, case_state"
+        )
     )
+    # a case's units and photos, read for every case a list shows (they had no index of their own)
+    op.create_index("ix_case_units_case_pk", "case_units", ["case_pk"])
+    op.create_index("ix_photos_case_pk", "photos", ["case_pk"])
     op.create_table(
         "dataset_tables",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -73,6 +88,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("dataset_tables")
+    op.drop_table("unit_case_counts")
+    op.drop_index("ix_photos_case_pk", "photos")
+    op.drop_index("ix_case_units_case_pk", "case_units")
+    op.drop_index("ix_case_units_unit_state", "case_units")
+    op.create_index("ix_case_units_unit_open", "case_units", ["unit_id", "until", "case_pk"])
     op.drop_index("ix_case_units_unit_reported", "case_units")
     op.drop_index("ix_case_units_unit_due", "case_units")
     with op.batch_alter_table("case_units") as batch:
