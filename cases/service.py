@@ -146,10 +146,24 @@ class CaseService:
             ) from None
         dispatched = not actor.is_public
         due = now + dt.timedelta(hours=kind.deadline_hours) if dispatched else None
+        answer = _jsonable(found.answer)  # before the write lock: the transaction holds it as briefly as it can
         try:
             with self.store.session() as session:
                 case = self._insert(
-                    session, actor, kind, found, lon, lat, crs, note, reported_at, now, contact, idempotency_key, due
+                    session,
+                    actor,
+                    kind,
+                    found,
+                    lon,
+                    lat,
+                    crs,
+                    note,
+                    reported_at,
+                    now,
+                    contact,
+                    idempotency_key,
+                    due,
+                    answer,
                 )
                 case.location_source = location_source
                 self._event(session, case, 1, reported_at, "report", None, "reported", actor, note, None, None, now)
@@ -186,6 +200,7 @@ class CaseService:
         contact: str | None,
         idempotency_key: str | None,
         due_at: dt.datetime | None,
+        answer: dict[str, Any],
     ) -> Case:
         """The case row and its units; dispatched at once (with ``due_at``) unless ``due_at`` is None."""
         case = Case(
@@ -219,7 +234,7 @@ class CaseService:
             reporter_id=actor.user_id,
             reporter_contact=(contact or "").strip()[:400] or None,
             idempotency_key=idempotency_key,
-            attribution=_jsonable(found.answer),
+            attribution=answer,
         )
         session.add(case)
         session.flush()

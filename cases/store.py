@@ -16,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from cases import migrate
 from cases.models import ServerState
+from cases.writer_turn import WriterTurn
 
 SQLITE_FILE = "respmap.sqlite3"
 SQLITE_BUSY_TIMEOUT_MS = 30_000
@@ -89,6 +90,8 @@ class Store:
         self.engine = engine
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self._writers = sessionmaker(engine.execution_options(sqlite_immediate=True), expire_on_commit=False)
+        database = engine.url.database if engine.dialect.name == "sqlite" else None
+        self._turn = WriterTurn(Path(database)) if database and database != ":memory:" else None
 
     @property
     def data_dir(self) -> Path:
@@ -100,16 +103,20 @@ class Store:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        """One unit of work that writes: committed when the block ends normally, rolled back otherwise."""
-        session = self._writers()
-        try:
-            yield session
-            session.commit()
-        except BaseException:
-            session.rollback()
-            raise
-        finally:
-            session.close()
+        """One unit of work that writes: committed when the block ends normally, rolled back otherwise.
+
+        On a SQLite file, writers queue for their turn first (:mod:`cases.writer_turn`).
+        """
+        with self._turn() if self._turn is not None else nullcontext():
+            session = self._writers()
+            try:
+                yield session
+                session.commit()
+            except BaseException:
+                session.rollback()
+                raise
+            finally:
+                session.close()
 
     @contextmanager
     def reading(self) -> Iterator[Session]:
@@ -137,6 +144,8 @@ class Store:
 
     def dispose(self) -> None:
         self.engine.dispose()
+        if self._turn is not None:
+            self._turn.close()
 
     def __repr__(self) -> str:
         return f"<Store {make_url(self.config.url).render_as_string(hide_password=True)}>"
