@@ -45,11 +45,19 @@ Every error answers `{"error": code, "message": ..., "details": ...}`.
 
 
 def create_app(
-    settings: Settings | None = None, *, dataset: Dataset | None = None, store: Store | None = None
+    settings: Settings | None = None,
+    *,
+    dataset: Dataset | None = None,
+    store: Store | None = None,
+    freeze_heap: bool = False,
 ) -> FastAPI:
-    """Build the app; ``dataset`` skips loading and ``store`` opening (tests share them)."""
+    """Build the app; ``dataset`` skips loading and ``store`` opening (tests share them).
+
+    ``freeze_heap`` (served processes): the loaded dataset is kept out of the garbage collector's
+    full collections (:func:`api.state.freeze_survivors`).
+    """
     settings = settings or Settings()
-    holder = DatasetHolder(settings, dataset)
+    holder = DatasetHolder(settings, dataset, freeze_heap=freeze_heap)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -102,4 +110,4 @@ def create_app(
 
 def app_from_environment() -> FastAPI:
     """The app configured from ``RESPMAP_*`` variables (uvicorn's factory for ``respmap serve``)."""
-    return create_app(Settings())
+    return create_app(Settings(), freeze_heap=True)

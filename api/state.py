@@ -33,6 +33,7 @@ import ctypes
 import ctypes.util
 import datetime as dt
 import fcntl
+import gc
 import json
 import logging
 import os
@@ -195,9 +196,10 @@ class ReloadOutcome:
 class DatasetHolder:
     """Holds the serving Dataset; swaps it atomically on reload."""
 
-    def __init__(self, settings: Settings, dataset: Dataset | None = None) -> None:
+    def __init__(self, settings: Settings, dataset: Dataset | None = None, *, freeze_heap: bool = False) -> None:
         self.settings = settings
         self._dataset = dataset
+        self.freeze_heap = freeze_heap  # a served process: see freeze_survivors
         self.cache_dir = index_cache_dir(settings)
         self.generation = 0
         # Made in start(): an asyncio lock belongs to the loop that first uses it.
@@ -233,6 +235,8 @@ class DatasetHolder:
         if self.settings.reload_signal_file is not None:
             self._seen_signal = read_signal(self.settings.reload_signal_file)
             self._watcher = asyncio.create_task(self._watch_signal(), name="respmap-reload-signal")
+        if self.freeze_heap:
+            freeze_survivors()
 
     async def attach_store(self, store: Store) -> None:
         """Announce reloads through ``store`` and follow those announced by other servers on it."""
@@ -324,6 +328,8 @@ class DatasetHolder:
             log.info("dataset reloaded: %s -> %s", previous_hash, ds.content_hash)
             del previous  # freed now, unless a request in flight still reads it
             await anyio.to_thread.run_sync(release_free_memory)
+            if self.freeze_heap:
+                freeze_survivors()
             return ReloadOutcome(previous_hash, ds.content_hash, self.generation, ds)
 
     async def _watch_signal(self) -> None:
@@ -383,6 +389,21 @@ def release_free_memory() -> None:
     except (OSError, AttributeError):
         return
     trim(0)
+
+
+def freeze_survivors() -> None:
+    """Collect once, then keep what survives (the dataset, its index, the modules) out of later collections.
+
+    Python's full (oldest-generation) collections walk every tracked object. With a dataset in
+    memory that is a pause of 55-73 ms (the demo, a list request's worth of garbage triggering it
+    every few dozen requests): the p99 of GET /cases was the collector's, not the query's (8 ms
+    p50). ``gc.freeze`` moves the survivors to a generation collections skip; they are still
+    freed by reference counting when a reload drops them, and each reload unfreezes and collects
+    first, so cyclic garbage of the old snapshot is not kept.
+    """
+    gc.unfreeze()
+    gc.collect()
+    gc.freeze()
 
 
 def _refusal_message(ds: Dataset, previous: Dataset | None) -> str:

@@ -17,12 +17,11 @@ A case the caller may not see is "not found" (404), so ids cannot be probed.
 from __future__ import annotations
 
 import datetime as dt
-import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select, update
+from sqlalchemy import and_, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
@@ -203,8 +202,10 @@ class CaseService:
         answer: dict[str, Any],
     ) -> Case:
         """The case row and its units; dispatched at once (with ``due_at``) unless ``due_at`` is None."""
+        pk = _next_case_pk(session)
         case = Case(
-            case_id=f"new-{uuid.uuid4().hex}",  # replaced below, once the row has its number
+            id=pk,
+            case_id=f"{reported_at.astimezone(self.zone):%Y%m%d}-{pk:06d}",
             category=kind.code,
             category_name=kind.name,
             severity=kind.severity,
@@ -237,8 +238,6 @@ class CaseService:
             attribution=answer,
         )
         session.add(case)
-        session.flush()
-        case.case_id = f"{reported_at.astimezone(self.zone):%Y%m%d}-{case.id:06d}"
         seen: set[str] = set()
         for unit_id, name, role in found.units:  # a unit named twice (lead here, sharing there) holds it once
             if unit_id not in seen:
@@ -649,6 +648,17 @@ def _loaded_from_session(written: list[Any], case: Case) -> None:
 
 def _full(query: Any) -> Any:
     return query.options(selectinload(Case.units), selectinload(Case.events), selectinload(Case.photos))
+
+
+def _next_case_pk(session: Session) -> int:
+    """The number a new case takes, known before its INSERT so that its case_id is written once.
+
+    PostgreSQL: the next value of the id's sequence. SQLite: one past the largest, which no other
+    writer can take meanwhile: the transaction began IMMEDIATE and holds the write lock until it ends.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return int(session.execute(text("SELECT nextval(pg_get_serial_sequence('cases', 'id'))")).scalar_one())
+    return int(session.execute(select(func.max(Case.id))).scalar() or 0) + 1
 
 
 def _unit_row(case: Case, unit_id: str, name: str, role: str, now: dt.datetime) -> CaseUnit:

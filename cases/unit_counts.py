@@ -12,8 +12,10 @@ same units cannot deadlock on PostgreSQL.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
 from collections.abc import Iterable
+from typing import Any
 
 from sqlalchemy import Connection, delete, func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
@@ -32,17 +34,23 @@ def change(before: Iterable[Holding], after: Iterable[Holding]) -> dict[Holding,
 
 
 def adjust(session: Session, delta: dict[Holding, int]) -> None:
-    """Add ``delta`` to the counts (an upsert per pair, in a fixed order), inside the caller's transaction."""
-    dialect = session.get_bind().dialect.name
+    """Add ``delta`` to the counts (one upsert per pair, in a fixed order), inside the caller's transaction."""
+    if not delta:
+        return
+    connection = session.connection()  # the session's transaction, without the ORM's per-statement work
+    rows = [{"unit_id": unit, "case_state": state, "cases": n} for (unit, state), n in sorted(delta.items())]
+    connection.execute(_upsert(connection.dialect.name), rows)
+
+
+@functools.cache
+def _upsert(dialect: str) -> Any:
+    """INSERT ... ON CONFLICT DO UPDATE adding to the count; built once per dialect (then cached compiled)."""
     make_insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for (unit_id, state), n in sorted(delta.items()):
-        statement = make_insert(UnitCaseCount).values(unit_id=unit_id, case_state=state, cases=n)
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=[UnitCaseCount.unit_id, UnitCaseCount.case_state],
-                set_={"cases": UnitCaseCount.cases + n},
-            )
-        )
+    statement = make_insert(UnitCaseCount)
+    return statement.on_conflict_do_update(
+        index_elements=[UnitCaseCount.unit_id, UnitCaseCount.case_state],
+        set_={"cases": UnitCaseCount.cases + statement.excluded.cases},
+    )
 
 
 def unit_total(session: Session, unit_id: str, states: Iterable[str]) -> int:

@@ -116,3 +116,28 @@ def test_many_reloads_keep_one_dataset_alive(client: TestClient) -> None:
         client.get(TOUCHED[0])
     alive = [o for o in gc.get_objects() if isinstance(o, Dataset) and o.path == client.app.state.datasets.current.path]
     assert len(alive) == 1
+
+
+def test_a_served_process_freezes_the_dataset_and_reloads_still_free_the_old_one(tmp_path: Path) -> None:
+    """``respmap serve`` keeps the loaded dataset out of full collections (api.state.freeze_survivors);
+    a reload unfreezes, collects and freezes again, so old snapshots do not pile up in the frozen set."""
+    folder = tmp_path / "mini"
+    shutil.copytree(MINI, folder)
+    app = create_app(Settings(dataset=folder, admin_token=TOKEN), freeze_heap=True)
+    try:
+        with TestClient(app) as client:
+            holder = client.app.state.datasets
+            assert gc.get_freeze_count() > 0
+            frozen_at_start = gc.get_freeze_count()
+            # frozen objects are in no generation the collector walks
+            assert not any(o is holder.current for o in gc.get_objects())
+            olds = []
+            for _ in range(5):
+                olds.append(weakref.ref(holder.current))
+                assert client.post("/admin/reload", headers=AUTH).status_code == 200
+                client.get(TOUCHED[0])
+            assert all(old() is None for old in olds), "a reloaded-away Dataset survives in the frozen generation"
+            # the frozen set is the serving snapshot's, not one more snapshot per reload
+            assert gc.get_freeze_count() < 2 * frozen_at_start
+    finally:
+        gc.unfreeze()
