@@ -197,6 +197,9 @@ class Event(Base):
     from_state: Mapped[str | None] = mapped_column(String(20))
     to_state: Mapped[str] = mapped_column(String(20))
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The name who acted under, as given: the command line acts as the office under any ``--by``
+    # name, which need not be a user's (then ``actor_id`` is empty and this is all there is).
+    actor_name: Mapped[str | None] = mapped_column(String(200))
     by_role: Mapped[str] = mapped_column(String(20))
     note: Mapped[str] = mapped_column(Text, default="")
     due_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

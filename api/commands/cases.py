@@ -361,6 +361,7 @@ def _print_case(case: dict[str, Any]) -> None:
                 f": {event['note']}" if event.get("note") else "",
             ]
         )
-        print_text(f"  {_time(event['at'])}  {event['action']} {event['action_name']} by {event['by_role']}{extra}")
+        who = f"{event['by_name']} ({event['by_role']})" if event.get("by_name") else event["by_role"]
+        print_text(f"  {_time(event['at'])}  {event['action']} {event['action_name']} by {who}{extra}")
     allowed = ", ".join(case.get("allowed_actions") or []) or "nothing (final)"
     print_text(f"  next: {allowed}")

@@ -216,7 +216,11 @@ def test_add_list_show_event(cli_store: str, capsys) -> None:
     assert [e["action"] for e in closed["events"]] == ["report", "dispatch", "rectify", "close"]
     code, out, _ = run(capsys, "cases", "show", first["case_id"])
     assert code == 0
-    assert "note: 路口堆放" in out and "rectify 处置反馈 by admin: 已清理" in out and "next: nothing (final)" in out
+    assert (
+        "note: 路口堆放" in out
+        and "rectify 处置反馈 by office-clerk (admin): 已清理" in out
+        and "next: nothing (final)" in out
+    )
     code, listed = run_json(capsys, "cases", "list", "--state", "closed")
     assert [c["case_id"] for c in listed["cases"]] == [first["case_id"]]
 
@@ -230,6 +234,19 @@ def test_office_user_named_by_by_is_recorded(cli_store: str, capsys) -> None:
     run_json(capsys, "users", "add", "clerk", "--role", "unit", "--unit", "U1")
     code, _out, err = run(capsys, "cases", "event", case["case_id"], "comment", "--note", "x", "--by", "clerk")
     assert code == 1 and "is a unit; the command line acts as the office" in err
+
+
+def test_a_by_name_that_is_nobodys_account_is_kept_on_the_record(cli_store: str, capsys) -> None:
+    case = add_case(capsys, IN_C1_ONLY, "--category", "dirty_green", "--by", "王科长")
+    run_json(capsys, "cases", "event", case["case_id"], "comment", "--note", "电话督办", "--by", "李干事")
+    _code, shown = run_json(capsys, "cases", "show", case["case_id"])
+    assert [(e["by_name"], e["by_user_id"]) for e in shown["events"]] == [
+        ("王科长", None),
+        ("王科长", None),
+        ("李干事", None),
+    ]
+    _code, out, _err = run(capsys, "cases", "show", case["case_id"])
+    assert "comment 备注 by 李干事 (admin): 电话督办" in out
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """A unit's list from one index (case state copied onto case_units), a case's units and photos by index;
-responsibility tables in the store.
+the name behind every event; responsibility tables in the store.
 
 Revision ID: 0003
 Revises: 0002
@@ -64,6 +64,9 @@ def upgrade() -> None:
             "SELECT unit_id, case_state, COUNT(*) FROM case_units WHERE until IS NULL GROUP BY unit_id, case_state"
         )
     )
+    with op.batch_alter_table("events") as batch:
+        batch.add_column(sa.Column("actor_name", sa.String(200)))
+    op.execute(sa.text("UPDATE events SET actor_name = (SELECT name FROM users WHERE users.id = events.actor_id)"))
     # a case's units and photos, read for every case a list shows (they had no index of their own)
     op.create_index("ix_case_units_case_pk", "case_units", ["case_pk"])
     op.create_index("ix_photos_case_pk", "photos", ["case_pk"])
@@ -89,6 +92,8 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("dataset_tables")
     op.drop_table("unit_case_counts")
+    with op.batch_alter_table("events") as batch:
+        batch.drop_column("actor_name")
     op.drop_index("ix_photos_case_pk", "photos")
     op.drop_index("ix_case_units_case_pk", "case_units")
     op.drop_index("ix_case_units_unit_state", "case_units")
