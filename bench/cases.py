@@ -156,16 +156,52 @@ def start_server(dataset: Path, port: int, workers: int, env: dict[str, str], lo
         )
 
 
+def database_pids() -> set[int]:
+    """PostgreSQL's processes on this machine (the cluster's backends serve the server's connections)."""
+    found = set()
+    for stat in Path("/proc").glob("[0-9]*/comm"):
+        try:
+            if stat.read_text().strip() == "postgres":
+                found.add(int(stat.parent.name))
+        except OSError:
+            continue
+    return found
+
+
+def machine_busy_s() -> tuple[float, float]:
+    """CPU seconds spent busy and in all, summed over the machine's cores (/proc/stat)."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:8]]
+    idle = fields[3] + fields[4]
+    ticks = os.sysconf("SC_CLK_TCK")
+    return (sum(fields) - idle) / ticks, sum(fields) / ticks
+
+
+def _cpu_of(pids: set[int]) -> float:
+    alive = {pid for pid in pids if Path(f"/proc/{pid}").exists()}
+    try:
+        return cpu_seconds(alive)
+    except OSError:  # a backend ended meanwhile
+        return 0.0
+
+
 def run_wrk(url: str, seconds: float, connections: int, script: Path, pids: set[int] | None = None) -> dict:
+    """One wrk run; with ``pids``, also the CPU per request of the server, of PostgreSQL and of the machine."""
     cpu_before = cpu_seconds(pids) if pids else 0.0
+    database = database_pids()
+    database_before = _cpu_of(database)
+    busy_before, all_before = machine_busy_s()
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds:g}s", "--timeout", "10s", "-s", str(script), url]
     done = subprocess.run(command, capture_output=True, text=True, check=True)
+    busy_after, all_after = machine_busy_s()
     line = next(line for line in done.stdout.splitlines() if line.startswith("RESULT "))
     result = json.loads(line[len("RESULT ") :])
     result["rps"] = result["requests"] / result["seconds"]
     result["errors"] = sum(result[k] for k in ("connect", "read", "write", "status", "timeout"))
     if pids:
-        result["cpu_ms"] = (cpu_seconds(pids) - cpu_before) / max(result["requests"], 1) * 1e3
+        requests = max(result["requests"], 1)
+        result["cpu_ms"] = (cpu_seconds(pids) - cpu_before) / requests * 1e3
+        result["database_cpu_ms"] = (_cpu_of(database) - database_before) / requests * 1e3
+        result["machine_busy"] = (busy_after - busy_before) / max(all_after - all_before, 1e-9)
     return result
 
 
@@ -390,6 +426,8 @@ def describe(name: str, run: dict) -> str:
     return (
         f"{name:<44} {run['rps']:>8.0f} /s   p50 {run['p50_us'] / 1000:7.1f} ms   p99 {run['p99_us'] / 1000:7.1f} ms"
         f"   errors {run['errors']}   server CPU {run.get('cpu_ms', 0):.1f} ms/request"
+        + (f", PostgreSQL {run['database_cpu_ms']:.1f} ms" if run.get("database_cpu_ms") else "")
+        + (f"; cores busy {run['machine_busy']:.0%}" if "machine_busy" in run else "")
     )
 
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import create_engine, event, select
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
 from cases import migrate
@@ -123,6 +123,20 @@ class Store:
         """A read-only unit of work (never waits for writers on SQLite in WAL mode)."""
         with self.sessions() as session:  # closing ends the transaction; loaded objects stay readable
             yield session
+
+    @contextmanager
+    def one_read(self) -> Iterator[Connection]:
+        """A connection for a single read statement (a token, a shared value).
+
+        On PostgreSQL it runs in autocommit: one statement is its own snapshot, and the BEGIN and
+        ROLLBACK round trips a transaction would add (two of a token check's four) are saved.
+        """
+        if self.engine.dialect.name == "postgresql":
+            with self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+                yield connection
+        else:
+            with self.engine.connect() as connection:
+                yield connection
 
     def get_state(self, key: str) -> str | None:
         with self.reading() as session:

@@ -99,7 +99,7 @@ def authenticate(store: Store, token: str) -> Actor | None:
         return None
     digest = hash_token(token)
     # Core, not the ORM: every request with a token asks this (a third of a ping's cost with the ORM).
-    with store.engine.connect() as connection:
+    with store.one_read() as connection:
         user = connection.execute(_BY_TOKEN, {"digest": digest}).first()
     # The lookup is by hash (an index); compare again in constant time for good measure.
     if user is None or user.disabled_at is not None or not hmac.compare_digest(user.token_hash, digest):
