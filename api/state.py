@@ -138,13 +138,21 @@ def _sync_folder(store: Store | None, path: Path) -> SyncResult | None:
     return result
 
 
-def sync_and_build(store: Store | None, path: Path, cache_dir: Path | None = None) -> tuple[Dataset, bool]:
+def sync_and_build(
+    store: Store | None,
+    path: Path,
+    cache_dir: Path | None = None,
+    on_sync: Callable[[SyncResult | None], None] | None = None,
+) -> tuple[Dataset, bool]:
     """Take up the store's newest tables, load ``path``; publish tables only this folder has (blocking).
 
     Returns the dataset and whether something was published (the other servers must then reload).
     Tables this folder has and the store lacks are published only when they load without errors.
+    ``on_sync`` hears where the folder stood against the store (``/healthz`` shows it).
     """
     sync = _sync_folder(store, path)
+    if on_sync is not None:
+        on_sync(sync)
     ds = build_dataset(path, cache_dir)
     published = False
     if store is not None and sync is not None and sync.status == "ahead" and ds.ok:
@@ -200,6 +208,7 @@ class DatasetHolder:
         self.settings = settings
         self._dataset = dataset
         self.freeze_heap = freeze_heap  # a served process: see freeze_survivors
+        self.tables_sync: SyncResult | None = None  # the folder's tables against the store's, last checked
         self.cache_dir = index_cache_dir(settings)
         self.generation = 0
         # Made in start(): an asyncio lock belongs to the loop that first uses it.
@@ -247,12 +256,17 @@ class DatasetHolder:
         # newer tables (an edit made on another server), or the folder holds changes the store lacks,
         # reload now, before the first request (the reload takes the tables up, or publishes them).
         sync = await anyio.to_thread.run_sync(_sync_folder, store, self.settings.dataset)
+        self.tables_sync = sync
         if sync is not None and sync.status in ("written", "ahead"):
             try:
                 await self.reload(announce=False)
             except ReloadRefusedError as exc:
                 log.error("the tables taken from the store do not load here: %s", exc.message)
         self._store_watcher = asyncio.create_task(self._watch_store(), name="respmap-reload-store")
+
+    def _remember_sync(self, sync: SyncResult | None) -> None:
+        if sync is not None:
+            self.tables_sync = sync
 
     async def _watch_store(self) -> None:
         assert self._store is not None
@@ -295,7 +309,7 @@ class DatasetHolder:
             previous = self.current
             try:
                 ds, published = await anyio.to_thread.run_sync(
-                    sync_and_build, self._store, self.settings.dataset, self.cache_dir
+                    sync_and_build, self._store, self.settings.dataset, self.cache_dir, self._remember_sync
                 )
             except Exception as exc:  # a bug met by the new data must not cost the old snapshot
                 log.exception("building the new dataset failed")

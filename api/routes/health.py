@@ -9,6 +9,7 @@ throughput is reported as a ratio of it.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
@@ -16,6 +17,7 @@ from pydantic import BaseModel, Field
 from api.dependencies import DatasetDep
 from api.errors import error_responses
 from api.responses import JSONAnswer, dumps
+from cases.dataset_tables import SyncResult
 
 ORDER = 10
 router = APIRouter(tags=["health"])
@@ -39,6 +41,12 @@ class Health(BaseModel):
     units: int = Field(description="units in the units table")
     warnings: int = Field(description="warnings found while loading")
     route_modules_failed: dict[str, str] = Field(description="route modules left out because they failed to import")
+    tables: dict[str, Any] | None = Field(
+        None,
+        description="the folder's responsibility tables against those published in the store (status: "
+        "in_sync, written, ahead, diverged, no_store_versions, unusable; a message when they differ); "
+        "null before the store is attached",
+    )
 
 
 class Pong(BaseModel):
@@ -70,6 +78,7 @@ async def healthz(request: Request, ds: DatasetDep) -> JSONAnswer:
             "units": len(ds.units),
             "warnings": sum(1 for f in ds.findings if f.level == "warning"),
             "route_modules_failed": getattr(request.app.state, "route_modules_failed", {}),
+            "tables": _tables(holder.tables_sync),
         }
     )
 
@@ -85,3 +94,9 @@ async def healthz(request: Request, ds: DatasetDep) -> JSONAnswer:
 )
 async def ping() -> JSONAnswer:
     return JSONAnswer(PONG)
+
+
+def _tables(sync: SyncResult | None) -> dict[str, Any] | None:
+    if sync is None:
+        return None
+    return {"status": sync.status, "dataset_key": sync.dataset_key, "version": sync.latest_seq, "message": sync.message}

@@ -127,3 +127,20 @@ def test_tables_command_shows_a_diverged_folder_and_takes_the_store_version(
     kept = [v for v in versions(b) if (v / "assignments.csv").read_text(encoding="utf-8") == own]
     assert len(kept) == 1  # b's own tables are kept in history/
     assert main(["--dataset", str(b), "tables"]) == 0 and capsys.readouterr().out.startswith("in_sync:")
+
+
+def test_healthz_says_where_the_folder_stands_against_the_store(store: Any, tmp_path: Path) -> None:
+    a, b = _copy(tmp_path, "a"), _copy(tmp_path, "b")
+    with TestClient(create_app(Settings(dataset=b), store=store)) as client:
+        assert client.get("/healthz").json()["tables"]["status"] == "no_store_versions"
+    apply_and_record(_prepared(a, RECUT), store, by="规划科 王芳", reason="路段调整")
+    assignments = b / "assignments.csv"  # b goes its own way meanwhile
+    own = assignments.read_text(encoding="utf-8") + "C3,U4,lead,,,,\n"
+    assignments.write_text(own, encoding="utf-8")
+    with TestClient(create_app(Settings(dataset=b), store=store)) as client:
+        tables = client.get("/healthz").json()["tables"]
+        assert tables["status"] == "diverged" and "规划科 王芳" in tables["message"]
+        assert tables["dataset_key"] == "迷你测试数据" and tables["version"] == 2
+    assert assignments.read_text(encoding="utf-8") == own  # served as it is, never overwritten
+    with TestClient(create_app(Settings(dataset=a), store=store)) as client:
+        assert client.get("/healthz").json()["tables"]["status"] == "in_sync"
