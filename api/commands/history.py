@@ -12,7 +12,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from api.commands.common import CommandError, add_json_flag, dataset_path, print_json, print_text
+from api.commands.case_common import open_case_store
+from api.commands.common import add_json_flag, dataset_path, print_json, print_text
 
 ORDER = 81
 # Rows of a change's difference shown under it (all of them with --json).
@@ -34,13 +35,9 @@ def register(subparsers: argparse._SubParsersAction, common: argparse.ArgumentPa
 
 def run(args: argparse.Namespace) -> int:
     from cases.history import list_changes, sync_versions
-    from cases.store import StoreError, open_store
 
     path = dataset_path(args)
-    try:
-        store = open_store(path)
-    except StoreError as exc:
-        raise CommandError(str(exc)) from None
+    store = open_case_store(args)
     try:
         sync_versions(store, path)
         changes = list_changes(store, path, feature_id=args.feature, unit_id=args.unit)

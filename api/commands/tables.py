@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 
+from api.commands.case_common import open_case_store
 from api.commands.common import CommandError, UsageError, add_json_flag, dataset_path, print_json, print_text
 
 ORDER = 82
@@ -55,16 +56,12 @@ def run(args: argparse.Namespace) -> int:
     from sqlalchemy.exc import SQLAlchemyError
 
     from cases.dataset_tables import materialize
-    from cases.store import StoreError, open_store
     from geo.table_versions import VersioningError
 
     if args.discard_local and not args.take:
         raise UsageError("--discard-local goes with --take")
     path = dataset_path(args)
-    try:
-        store = open_store(path)
-    except StoreError as exc:
-        raise CommandError(str(exc)) from None
+    store = open_case_store(args)
     try:
         result = materialize(store, path, discard_local=args.discard_local, write=args.take)
     except (SQLAlchemyError, OSError, VersioningError) as exc:
