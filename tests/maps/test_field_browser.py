@@ -134,7 +134,7 @@ def test_report_to_inbox_to_rectified_to_closed(field: dict[str, str], browser: 
         files=[{"name": f"{HOSTILE}.jpg", "mimeType": "image/jpeg", "buffer": _jpeg(2400, 1800)}],
     )
     page.wait_for_function(
-        "() => document.querySelector('.report-panel .field-photo-info').textContent.includes('1600')"
+        "() => document.querySelector('.report-panel .field-photo-info')?.textContent.includes('1600')"
     )
     with page.expect_response(lambda r: r.url.endswith("/cases") and r.request.method == "POST") as posted:
         page.click(".report-send")
@@ -270,7 +270,9 @@ def test_a_50_mb_photo_and_a_page_named_jpg_are_refused_on_the_phone(
     huge = tmp_path / "huge.jpg"  # 50 MB: a JPEG's first bytes, then zeros
     huge.write_bytes(b"\xff\xd8\xff" + bytes(50 * 1024 * 1024))
     page.set_input_files(".report-panel .field-photo-input", files=[str(huge)])
-    page.wait_for_function("() => document.querySelector('.report-panel .field-photo-info').textContent.includes('MB')")
+    page.wait_for_function(
+        "() => document.querySelector('.report-panel .field-photo-info')?.textContent.includes('MB')"
+    )
     assert "超过服务器上限 10 MB" in info.inner_text() and "50" in info.inner_text()
     assert page.locator(".report-panel .field-photo-input").input_value() == ""  # the file is dropped
     # A web page dressed as a photo: refused as unreadable, its name shown as text.
@@ -279,7 +281,7 @@ def test_a_50_mb_photo_and_a_page_named_jpg_are_refused_on_the_phone(
         files=[{"name": f"{HOSTILE}.jpg", "mimeType": "image/jpeg", "buffer": f"<html>{HOSTILE}</html>".encode()}],
     )
     page.wait_for_function(
-        "() => document.querySelector('.report-panel .field-photo-info').textContent.includes('无法读取')"
+        "() => document.querySelector('.report-panel .field-photo-info')?.textContent.includes('无法读取')"
     )
     assert posts == []  # nothing was uploaded
     # A browser without createImageBitmap (older WebViews) still scales the photo, through an <img>.
@@ -289,7 +291,7 @@ def test_a_50_mb_photo_and_a_page_named_jpg_are_refused_on_the_phone(
         files=[{"name": "old-phone.jpg", "mimeType": "image/jpeg", "buffer": _jpeg(2400, 1800)}],
     )
     page.wait_for_function(
-        "() => document.querySelector('.report-panel .field-photo-info').textContent.includes('1600×1200')"
+        "() => document.querySelector('.report-panel .field-photo-info')?.textContent.includes('1600×1200')"
     )
     # The server refuses the same 50 MB upload too, with a message that says why.
     with httpx.Client(base_url=base, timeout=60) as client:
@@ -321,7 +323,7 @@ def test_login_follows_only_paths_on_this_site(field: dict[str, str], browser: B
     page.goto(field["base"] + "/here")
     page.wait_for_function("() => window.respmapReady === true")
     _open_report(page)
-    page.wait_for_function("() => document.querySelector('.report-who').textContent.includes('不能上报')")
+    page.wait_for_function("() => document.querySelector('.report-who')?.textContent.includes('不能上报')")
     assert page.locator(".report-send").is_disabled()
     _clean(phone)
     phone.page.context.close()
@@ -416,7 +418,7 @@ def test_unit_disputes_and_inspector_sends_back(field: dict[str, str], browser: 
         with upage.expect_response(lambda r: r.url.endswith(f"/cases/{disputed['case_id']}/events")) as acted:
             card.locator(".field-action-form .field-primary").click()
         assert acted.value.status == 200
-        upage.wait_for_function("() => document.querySelector('#field-status').textContent.includes('申请改派')")
+        upage.wait_for_function("() => document.querySelector('#field-status')?.textContent.includes('申请改派')")
         events = inspector_api.get(f"/cases/{disputed['case_id']}").json()["events"]
         assert events[-1]["action"] == "dispute" and events[-1]["note"] == f"不是本单位的路段 {HOSTILE}"
 
@@ -467,7 +469,7 @@ def test_typed_coordinates_from_chinese_map_apps(
     with page.expect_response(lambda r: "/lookup?" in r.url) as asked:
         page.click(".report-typed-go")
     assert f"crs={datum}" in asked.value.url
-    page.wait_for_function("() => document.querySelector('.report-where-unit').textContent.includes('市住建局')")
+    page.wait_for_function("() => document.querySelector('.report-where-unit')?.textContent.includes('市住建局')")
     page.click(".field-choice[data-value=exposed_garbage]")
     with page.expect_response(lambda r: r.url.endswith("/cases") and r.request.method == "POST") as posted:
         page.click(".report-send")
