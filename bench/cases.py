@@ -426,7 +426,7 @@ def describe(name: str, run: dict) -> str:
     return (
         f"{name:<44} {run['rps']:>8.0f} /s   p50 {run['p50_us'] / 1000:7.1f} ms   p99 {run['p99_us'] / 1000:7.1f} ms"
         f"   errors {run['errors']}   server CPU {run.get('cpu_ms', 0):.1f} ms/request"
-        + (f", PostgreSQL {run['database_cpu_ms']:.1f} ms" if run.get("database_cpu_ms") else "")
+        + (f", PostgreSQL {run['database_cpu_ms']:.1f} ms" if run.get("database_cpu_ms", 0) >= 0.05 else "")
         + (f"; cores busy {run['machine_busy']:.0%}" if "machine_busy" in run else "")
     )
 
