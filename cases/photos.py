@@ -13,13 +13,13 @@ from __future__ import annotations
 import functools
 import hashlib
 import io
-import os
-import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import TYPE_CHECKING
+
+from geo.atomic_files import replace_file
 
 if TYPE_CHECKING:
     from PIL import Image
@@ -161,13 +161,4 @@ def _degrees(dms: tuple, ref: object, negative: str) -> float:
 
 def _write_atomically(target: Path, data: bytes) -> None:
     target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-")
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(target, lambda stream: stream.write(data), prefix=".upload-")

@@ -398,19 +398,20 @@ class CaseService:
             if changed != 1:
                 raise ConflictError(f"case {case.case_id} changed meanwhile; load it again", {"state": from_state})
             # the copies on the case's unit rows follow (see CaseUnit): same transaction, same values
+            due_now = values.get("due_at", case.due_at)
             session.execute(
                 update(CaseUnit)
                 .where(CaseUnit.case_pk == case.id)
                 .values(
                     case_state=to_state,
                     case_open=to_state in workflow.OPEN_STATES,
-                    due_at=values.get("due_at", case.due_at),
+                    due_at=due_now,
                 )
                 .execution_options(synchronize_session=False)
             )
             # what was written, without a second UPDATE at flush (a reassignment's new row copies it)
             set_committed_value(case, "state", to_state)
-            set_committed_value(case, "due_at", values.get("due_at", case.due_at))
+            set_committed_value(case, "due_at", due_now)
             seq = len(case.events) + 1
             self._event(session, case, seq, now, action, from_state, to_state, actor, note, new_due, new_unit, now)
             held_before = [(row.unit_id, from_state) for row in case.units if row.until is None]

@@ -139,9 +139,9 @@ class Store:
                 yield connection
 
     def get_state(self, key: str) -> str | None:
-        with self.reading() as session:
-            row = session.get(ServerState, key)
-            return None if row is None else row.value
+        """A shared value (polled by every server every ``reload_poll_s``: one statement, no transaction)."""
+        with self.one_read() as connection:
+            return connection.execute(select(ServerState.value).where(ServerState.key == key)).scalar()
 
     def bump_counter(self, key: str) -> int:
         """Add one to a shared counter (e.g. the dataset generation) and return the new value."""

@@ -42,7 +42,6 @@ import hashlib
 import json
 import logging
 import os
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass
@@ -54,6 +53,7 @@ import pyproj
 import shapely
 from pyproj import CRS
 
+from geo.atomic_files import replace_file
 from geo.lookup_index import (
     MAX_CELLS,
     MAX_INTERPOLATION_ERROR_M,
@@ -232,6 +232,12 @@ def _lock(lock: IO[bytes], wait_s: float) -> bool:
             time.sleep(LOCK_POLL_S)
 
 
+# What np.load raises on a file that is not (or no longer) what write_index wrote: a truncated zip
+# (BadZipFile, EOFError), a missing array (KeyError), a bad header (ValueError), a zip entry stored
+# with a compression method zipfile does not implement (NotImplementedError), the disk (OSError).
+UNREADABLE = (OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile)
+
+
 def _read_logged(ds: Any, path: Path, key: str) -> GeometryIndex | None:
     """:func:`read_index`, with a missing file silent and any other problem logged."""
     if not path.is_file():
@@ -239,7 +245,7 @@ def _read_logged(ds: Any, path: Path, key: str) -> GeometryIndex | None:
     started = time.perf_counter()
     try:
         index = read_index(ds, path, key)
-    except (OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile) as exc:
+    except UNREADABLE as exc:
         log.warning("lookup index cache %s ignored (%s: %s); rebuilding", path, type(exc).__name__, exc)
         return None
     try:
@@ -283,16 +289,7 @@ def write_index(path: Path, index: GeometryIndex, key: str) -> None:
         "mixed_ptr": index.mixed_ptr.astype(np.int64),
         "mixed_segments": index.mixed_segments.astype(np.int32),
     }
-    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            np.savez(stream, **arrays)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+    replace_file(path, lambda stream: np.savez(stream, **arrays), prefix=f".{path.name}.", suffix=".tmp")
 
 
 def _prune(folder: Path, *, keep: Path) -> None:
@@ -320,7 +317,7 @@ def read_index(ds: Any, path: Path, key: str) -> GeometryIndex:
 
     Raises:
         CacheMismatch: the file is of another key, another geometry, or its arrays do not hold together.
-        OSError, ValueError, KeyError, EOFError, NotImplementedError, zipfile.BadZipFile: an unreadable file.
+        any of :data:`UNREADABLE`: a damaged, truncated or foreign file.
     """
     started = time.perf_counter()
     with np.load(path, allow_pickle=False) as stored:

@@ -17,14 +17,8 @@
   window.respmapCases = C;
   if (!R || !R.init) { return; }
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null && text !== '') { node.textContent = String(text); }
-    return node;
-  }
-
-  function add(parent, tag, className, text) { var n = el(tag, className, text); parent.appendChild(n); return n; }
+  var el = R.el;  // text-only DOM helpers of respmap.js
+  var add = R.add;
 
   function csrfCookie() { return /(?:^|;\s*)respmap_csrf=/.test(document.cookie || ''); }
 

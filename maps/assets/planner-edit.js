@@ -21,14 +21,8 @@
   if (!R || !R.init) { return; }
   var FLASH_KEY = 'respmap-planner-flash';
 
-  function el(tag, className, text) {
-    var node = document.createElement(tag);
-    if (className) { node.className = className; }
-    if (text !== undefined && text !== null && text !== '') { node.textContent = String(text); }
-    return node;
-  }
-
-  function add(parent, tag, className, text) { var n = el(tag, className, text); parent.appendChild(n); return n; }
+  var el = R.el;  // text-only DOM helpers of respmap.js
+  var add = R.add;
 
   function clear(node) { while (node.firstChild) { node.removeChild(node.firstChild); } }
 

@@ -30,6 +30,9 @@
     parent.appendChild(node);
     return node;
   }
+  // shared with the scripts that extend the map (the cases layer, the planners' edit tools)
+  R.el = el;
+  R.add = add;
 
   function phoneLink(parent, phone, href) {
     if (!phone) { return; }

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
-from playwright.sync_api import Browser, Dialog, Page, Playwright, sync_playwright
+from playwright.sync_api import Browser, Dialog, Page
 
 from geo import Dataset, load_dataset
 from geo.datums import haversine_m, wgs84_to_gcj02
@@ -117,19 +117,6 @@ def close_popups(page: Page) -> None:
     """Close the open popup and wait until its fade-out has removed it from the page."""
     page.evaluate("respmap.map.closePopup()")
     page.wait_for_function("() => document.querySelectorAll('.leaflet-popup').length === 0")
-
-
-@pytest.fixture(scope="module")
-def playwright_instance() -> Iterator[Playwright]:
-    with sync_playwright() as playwright:
-        yield playwright
-
-
-@pytest.fixture(scope="module")
-def browser(playwright_instance: Playwright) -> Iterator[Browser]:
-    browser = playwright_instance.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture(scope="module")

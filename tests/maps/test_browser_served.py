@@ -14,12 +14,12 @@ from pathlib import Path
 import geopandas as gpd
 import httpx
 import pytest
-from playwright.sync_api import Browser, Playwright, sync_playwright
+from playwright.sync_api import Browser
 
 from geo import Dataset
 from geo.datums import wgs84_to_gcj02
 from tests.api.http_server import running_server
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, SCREENSHOTS, click_at, open_map, point_on, watch
+from tests.maps.test_browser_map import SCREENSHOTS, click_at, open_map, point_on, watch
 
 MINI_DIR = Path(__file__).resolve().parents[1] / "data" / "mini"
 DAY = "2026-03-01"
@@ -29,18 +29,6 @@ DAY = "2026-03-01"
 def server() -> Iterator[str]:
     with running_server(MINI_DIR) as base:
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        playwright_browser = _launch(playwright)
-        yield playwright_browser
-        playwright_browser.close()
-
-
-def _launch(playwright: Playwright) -> Browser:
-    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
 
 
 def wgs84_along(ds: Dataset, feature_id: str, distance_m: float) -> tuple[float, float]:

@@ -77,6 +77,13 @@ def _signed_in_map(browser: Browser, base: str, token: str, path: str = "/map") 
     return watched
 
 
+def _open_editor(page: Page, effective: str, reason: str) -> None:
+    """Open the edit panel and fill in when the change takes effect and why."""
+    page.click(".rm-pe-toggle")
+    page.fill(".rm-pe-effective", effective)
+    page.fill(".rm-pe-reason", reason)
+
+
 def _click_at(page: Page, lon: float, lat: float) -> None:
     """Centre the map on a WGS-84 point and click it (the mini dataset's map draws WGS-84)."""
     x, y = page.evaluate(
@@ -148,9 +155,7 @@ def test_a_planner_reassigns_a_stretch_on_the_map(server: dict[str, str], browse
     watched = _signed_in_map(browser, base, server["planner"])
     page = watched.page
     assert page.get_attribute("html", "data-planner-edit") == "ready"
-    page.click(".rm-pe-toggle")
-    page.fill(".rm-pe-effective", "2027-01-01")
-    page.fill(".rm-pe-reason", REASON)
+    _open_editor(page, "2027-01-01", REASON)
     _select_place(page, lon, lat, "S1")
     assert "450" in page.locator(".rm-pe-at").inner_text()  # metres along S1, from the server
     rows = page.locator(".rm-pe-rows li").all_inner_texts()
@@ -195,9 +200,7 @@ def test_a_planner_splits_a_street_where_they_click(server: dict[str, str], brow
     base = server["base"]
     watched = _signed_in_map(browser, base, server["planner"])
     page = watched.page
-    page.click(".rm-pe-toggle")
-    page.fill(".rm-pe-effective", "2027-02-01")
-    page.fill(".rm-pe-reason", "民政局段一分为二")
+    _open_editor(page, "2027-02-01", "民政局段一分为二")
     lon, lat = wgs84_along(mini_ds, "S1", 250.0)
     _select_place(page, lon, lat, "S1")
     page.select_option(".rm-pe-action", "split")
@@ -228,9 +231,7 @@ def test_a_planner_gives_an_unheld_place_a_unit(server: dict[str, str], browser:
     assert _units_at(base, inside.x, inside.y, "2027-04-01") == []
     watched = _signed_in_map(browser, base, server["planner"])
     page = watched.page
-    page.click(".rm-pe-toggle")
-    page.fill(".rm-pe-effective", "2027-04-01")
-    page.fill(".rm-pe-reason", "街道办接管无人小区")
+    _open_editor(page, "2027-04-01", "街道办接管无人小区")
     _select_place(page, inside.x, inside.y, "C3")
     assert page.locator(".rm-pe-rows").inner_text() == "无人负责"
     assert page.locator(".rm-pe-action option").all_inner_texts() == ["增加负责单位"]
@@ -249,9 +250,7 @@ def test_a_change_made_meanwhile_is_not_overwritten(server: dict[str, str], brow
     base = server["base"]
     watched = _signed_in_map(browser, base, server["planner"])
     page = watched.page
-    page.click(".rm-pe-toggle")
-    page.fill(".rm-pe-effective", "2027-05-01")
-    page.fill(".rm-pe-reason", "督查组调整")
+    _open_editor(page, "2027-05-01", "督查组调整")
     on_s1 = wgs84_along(mini_ds, "S1", 1100.0)  # 1000-1200 m: nobody leads it
     _select_place(page, *on_s1, "S1")
     assert page.locator(".rm-pe-action").input_value() == "give"  # nobody holds the clicked stretch
@@ -291,9 +290,7 @@ def test_a_preview_with_errors_cannot_be_confirmed(server: dict[str, str], brows
     base = server["base"]
     watched = _signed_in_map(browser, base, server["planner"])
     page = watched.page
-    page.click(".rm-pe-toggle")
-    page.fill(".rm-pe-effective", "2027-03-01")
-    page.fill(".rm-pe-reason", "试一试")
+    _open_editor(page, "2027-03-01", "试一试")
     _select_place(page, *wgs84_along(mini_ds, "S1", 100.0), "S1")
     page.select_option(".rm-pe-action", "give")
     _pick_unit(page, 0, "U2", "U2")

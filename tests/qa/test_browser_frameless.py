@@ -8,27 +8,17 @@ they had left the city. The pages now say it only when the dataset has districts
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from geo.datums import to_wgs84
 from tests.api.http_server import running_server
-from tests.maps.test_browser_map import CHROMIUM, CHROMIUM_ARGS, click_at, open_map, watch
+from tests.maps.test_browser_map import click_at, open_map, watch
 
 FRAMELESS = Path(__file__).resolve().parents[1] / "data" / "qa" / "frameless_bng"
 WARDS = Path(__file__).resolve().parents[1] / "data" / "qa" / "wards_lv95"
 DAY = "2026-03-01"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
 
 
 def _here_text(browser: Browser, base: str, lon: float, lat: float, expect: str) -> str:
